@@ -1,0 +1,106 @@
+//! The run context every module function reaches through the Rhai call context's tag:
+//! mode (plan or apply), the tokio handle, the cloud clients, the journal and the output.
+
+use crate::change::Summary;
+use crate::cloud::Cloud;
+use crate::error::{into_rhai, ModuleError};
+use crate::journal::Journal;
+use crate::output::Output;
+use rhai::{Dynamic, EvalAltResult, NativeCallContext};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Read everything, write nothing, report what would change.
+    Plan,
+    /// Read, then write what differs.
+    Apply,
+}
+
+pub struct Ctx {
+    pub mode: Mode,
+    pub rt: tokio::runtime::Handle,
+    pub cloud: Arc<Cloud>,
+    pub journal: Journal,
+    pub output: Arc<dyn Output>,
+    /// The target's name as shown in the journal ("emulator" or a profile name).
+    pub target: String,
+    /// Relative file paths in scripts resolve against this folder (the script's folder).
+    pub base_dir: PathBuf,
+    pub(crate) summary: Mutex<Summary>,
+}
+
+/// The handle stored as the engine's default tag.
+#[derive(Clone)]
+pub struct CtxHandle(pub Arc<Ctx>);
+
+impl Ctx {
+    pub fn new(
+        mode: Mode,
+        rt: tokio::runtime::Handle,
+        cloud: Arc<Cloud>,
+        journal: Journal,
+        output: Arc<dyn Output>,
+        target: impl Into<String>,
+        base_dir: impl Into<PathBuf>,
+    ) -> Arc<Self> {
+        Arc::new(Ctx {
+            mode,
+            rt,
+            cloud,
+            journal,
+            output,
+            target: target.into(),
+            base_dir: base_dir.into(),
+            summary: Mutex::new(Summary::default()),
+        })
+    }
+
+    /// Install this context on an engine; module functions find it through the tag.
+    pub fn install(self: &Arc<Self>, engine: &mut rhai::Engine) {
+        engine.set_default_tag(Dynamic::from(CtxHandle(self.clone())));
+    }
+
+    /// The context of the running script, or an error at the call site when a module
+    /// function runs outside a run (for example in `comgmt check`).
+    pub fn of(call: &NativeCallContext) -> Result<Arc<Ctx>, Box<EvalAltResult>> {
+        call.tag()
+            .and_then(|t| t.clone().try_cast::<CtxHandle>())
+            .map(|h| h.0)
+            .ok_or_else(|| {
+                into_rhai(
+                    ModuleError::new(
+                        crate::error::ErrorKind::Validation,
+                        "module functions need a run context (use `comgmt run` or `comgmt plan`)",
+                    ),
+                    call.call_position(),
+                )
+            })
+    }
+
+    pub fn is_plan(&self) -> bool {
+        self.mode == Mode::Plan
+    }
+
+    /// Run a future to completion from a script thread (never from a runtime worker).
+    pub fn block_on<F: Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    /// The counts so far: to create, update, unchanged.
+    pub fn summary(&self) -> Summary {
+        *self.summary.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Resolve a path from a script against the script's folder.
+    pub fn resolve_path(&self, p: &str) -> PathBuf {
+        let path = Path::new(p);
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.base_dir.join(path)
+        }
+    }
+}

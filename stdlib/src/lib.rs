@@ -1,0 +1,59 @@
+//! `comgmt-stdlib`: the typed Rhai modules behind comgmt runbooks, and the Microsoft
+//! cloud clients they use.
+//!
+//! Data flows one way: script -> binding (`<module>/mod.rs`) -> ops -> change -> cloud
+//! -> HTTP. Nothing below a binding knows Rhai; nothing outside `cloud/` knows URLs.
+
+pub mod change;
+pub mod cloud;
+pub mod context;
+pub mod error;
+pub mod journal;
+pub mod options;
+pub mod output;
+pub mod secret;
+#[doc(hidden)]
+pub mod testing;
+
+pub mod cert;
+pub mod entra;
+pub mod globals;
+
+pub use context::{Ctx, Mode};
+pub use error::{ErrorKind, ModuleError};
+pub use secret::Secret;
+
+use rhai::{Engine, Module, Shared};
+
+/// A script module: its name in scripts (`entra::...`) and its Rhai package.
+pub struct ScriptModule {
+    pub name: &'static str,
+    /// One line on what the module is for (shown by `comgmt doc`).
+    pub summary: &'static str,
+    pub build: fn() -> Module,
+}
+
+/// Every module, in tutorial order.
+pub const MODULES: &[ScriptModule] = &[
+    ScriptModule {
+        name: "cert",
+        summary: "The CMG server-authentication certificate: CSR, import, PFX export and checks.",
+        build: cert::module,
+    },
+    ScriptModule {
+        name: "entra",
+        summary: "Entra ID: the server and client app registrations, permissions and admin consent.",
+        build: entra::module,
+    },
+];
+
+/// Register every type, global function and module on `engine`.
+pub fn register(engine: &mut Engine) {
+    globals::register(engine);
+    cert::register_types(engine);
+    entra::register_types(engine);
+    for m in MODULES {
+        let module: Shared<Module> = (m.build)().into();
+        engine.register_static_module(m.name, module);
+    }
+}

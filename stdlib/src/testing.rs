@@ -1,0 +1,53 @@
+//! Test support: an engine with every module and a run context, for unit and
+//! integration tests inside the workspace. Not for scripts.
+
+use crate::cloud::{Cloud, CloudConfig};
+use crate::context::{Ctx, Mode};
+use crate::journal::Journal;
+use crate::output::CaptureOutput;
+use std::path::Path;
+use std::sync::Arc;
+
+pub struct TestRun {
+    pub engine: rhai::Engine,
+    pub ctx: Arc<Ctx>,
+    pub output: Arc<CaptureOutput>,
+    /// Keeps the runtime the context's handle points at alive.
+    pub runtime: Option<tokio::runtime::Runtime>,
+}
+
+/// An engine with all modules and a context in `mode`, whose cloud points at `base_url`
+/// (pass any URL when the test makes no requests) and whose files resolve under `dir`.
+/// The journal is `dir/.comgmt/journal.jsonl`.
+pub fn run_in(mode: Mode, dir: &Path, base_url: &str, tenant: &str) -> TestRun {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("test runtime");
+    let url = url::Url::parse(base_url).expect("test base url");
+    let cloud = Cloud::new(CloudConfig::single_host(&url, tenant)).expect("cloud");
+    let output = Arc::new(CaptureOutput::default());
+    let journal = match mode {
+        Mode::Apply => Journal::at(dir.join(".comgmt/journal.jsonl")),
+        Mode::Plan => Journal::disabled(),
+    };
+    let ctx = Ctx::new(
+        mode,
+        runtime.handle().clone(),
+        Arc::new(cloud),
+        journal,
+        output.clone(),
+        "test",
+        dir,
+    );
+    let mut engine = rhai::Engine::new();
+    crate::register(&mut engine);
+    ctx.install(&mut engine);
+    TestRun {
+        engine,
+        ctx,
+        output,
+        runtime: Some(runtime),
+    }
+}
