@@ -196,7 +196,13 @@ impl Ctx {
     }
 
     /// Report an object that is already as desired.
-    pub fn unchanged(&self, module: &'static str, object: &'static str, key: &str, id: Option<&str>) {
+    pub fn unchanged(
+        &self,
+        module: &'static str,
+        object: &'static str,
+        key: &str,
+        id: Option<&str>,
+    ) {
         self.record(
             Change {
                 module,
@@ -211,7 +217,13 @@ impl Ctx {
         );
     }
 
-    fn record(&self, change: Change, id: Option<String>, request_id: Option<String>, applied: bool) {
+    fn record(
+        &self,
+        change: Change,
+        id: Option<String>,
+        request_id: Option<String>,
+        applied: bool,
+    ) {
         let record = ChangeRecord {
             module: change.module.to_string(),
             object: change.object.to_string(),
@@ -331,6 +343,9 @@ mod tests {
             &json!({"web": {"homePageUrl": "a", "redirectUris": ["x"]}}),
             &json!({"web": {"homePageUrl": "b"}}),
         );
-        assert_eq!(m, json!({"web": {"homePageUrl": "b", "redirectUris": ["x"]}}));
+        assert_eq!(
+            m,
+            json!({"web": {"homePageUrl": "b", "redirectUris": ["x"]}})
+        );
     }
 }

@@ -27,7 +27,8 @@ pub struct Ctx {
     pub output: Arc<dyn Output>,
     /// The target's name as shown in the journal ("emulator" or a profile name).
     pub target: String,
-    /// Relative file paths in scripts resolve against this folder (the script's folder).
+    /// Relative file paths in module options resolve against this folder: the working
+    /// directory of the run, like `.comgmt/` (imports resolve against the script's folder).
     pub base_dir: PathBuf,
     pub(crate) summary: Mutex<Summary>,
 }
@@ -94,7 +95,7 @@ impl Ctx {
         *self.summary.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Resolve a path from a script against the script's folder.
+    /// Resolve a file path from a script against the run's working directory.
     pub fn resolve_path(&self, p: &str) -> PathBuf {
         let path = Path::new(p);
         if path.is_absolute() {

@@ -35,7 +35,9 @@ pub mod globals_api {
             )),
             Err(_) => Err(into_rhai(
                 ModuleError::validation(format!("environment variable {name} is not set"))
-                    .with_hint(format!("export {name}=... before the run, or use secret_prompt(\"...\")")),
+                    .with_hint(format!(
+                        "export {name}=... before the run, or use secret_prompt(\"...\")"
+                    )),
                 ctx.call_position(),
             )),
         }
@@ -72,6 +74,26 @@ pub mod globals_api {
         }
     }
 
+    /// The name of the target this run talks to: `"emulator"` or the profile's name.
+    ///
+    /// Lets one runbook serve both: for example, have the lab CA issue the certificate on
+    /// the emulator and import the provider's certificate everywhere else.
+    ///
+    /// # Returns
+    /// A string.
+    ///
+    /// # Permission
+    /// None (local).
+    ///
+    /// # Example
+    /// ```rhai
+    /// if target() == "emulator" { print("lab run"); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn target(ctx: NativeCallContext) -> Result<String, Box<EvalAltResult>> {
+        Ok(crate::context::Ctx::of(&ctx)?.target.clone())
+    }
+
     /// `(secret)`: a secret's only rendering.
     #[rhai_fn(global, name = "to_string", name = "to_debug", pure)]
     pub fn secret_to_string(_s: &mut Secret) -> String {
@@ -100,13 +122,19 @@ pub mod globals_api {
     /// The remote error code (e.g. `Request_BadRequest`), or `()`.
     #[rhai_fn(global, get = "code", pure)]
     pub fn error_code(e: &mut ModuleError) -> Dynamic {
-        e.remote_code.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT)
+        e.remote_code
+            .clone()
+            .map(Dynamic::from)
+            .unwrap_or(Dynamic::UNIT)
     }
 
     /// The service's request id, or `()`.
     #[rhai_fn(global, get = "request_id", pure)]
     pub fn error_request_id(e: &mut ModuleError) -> Dynamic {
-        e.request_id.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT)
+        e.request_id
+            .clone()
+            .map(Dynamic::from)
+            .unwrap_or(Dynamic::UNIT)
     }
 
     /// The error as text.

@@ -42,7 +42,8 @@ pub const MODULES: &[ScriptModule] = &[
     },
     ScriptModule {
         name: "entra",
-        summary: "Entra ID: the server and client app registrations, permissions and admin consent.",
+        summary:
+            "Entra ID: the server and client app registrations, permissions and admin consent.",
         build: entra::module,
     },
 ];

@@ -52,9 +52,8 @@ fn map_to_json(function: &str, options: Map) -> Result<serde_json::Value> {
             )));
         }
     }
-    serde_json::to_value(Dynamic::from_map(options)).map_err(|e| {
-        ModuleError::validation(format!("{function}: options cannot be read: {e}"))
-    })
+    serde_json::to_value(Dynamic::from_map(options))
+        .map_err(|e| ModuleError::validation(format!("{function}: options cannot be read: {e}")))
 }
 
 fn describe(function: &str, path: &str, inner: &str) -> ModuleError {
@@ -123,7 +122,10 @@ mod tests {
     fn parses_valid_options() {
         let o: Opts = parse(
             "m::f",
-            map(&[("display_name", "x".into()), ("instances", Dynamic::from(3_i64))]),
+            map(&[
+                ("display_name", "x".into()),
+                ("instances", Dynamic::from(3_i64)),
+            ]),
         )
         .unwrap();
         assert_eq!(o.display_name, "x");
@@ -141,20 +143,22 @@ mod tests {
         assert_eq!(e.message, "m::f: unknown option `homepage_url`");
         let hint = e.hint.unwrap();
         assert!(hint.starts_with("did you mean `home_page_url`?"), "{hint}");
-        assert!(hint.contains("display_name, home_page_url, instances"), "{hint}");
+        assert!(
+            hint.contains("display_name, home_page_url, instances"),
+            "{hint}"
+        );
     }
 
     #[test]
     fn wrong_type_names_the_key() {
-        let e = parse::<Opts>(
-            "m::f",
-            map(&[("display_name", Dynamic::from(5_i64))]),
-        )
-        .unwrap_err();
+        let e = parse::<Opts>("m::f", map(&[("display_name", Dynamic::from(5_i64))])).unwrap_err();
         assert!(e.message.contains("`display_name`"), "{}", e.message);
         let e = parse::<Opts>(
             "m::f",
-            map(&[("display_name", "x".into()), ("instances", Dynamic::from(300_i64))]),
+            map(&[
+                ("display_name", "x".into()),
+                ("instances", Dynamic::from(300_i64)),
+            ]),
         )
         .unwrap_err();
         assert!(e.message.contains("`instances`"), "{}", e.message);
