@@ -44,6 +44,8 @@ pub fn run_in(mode: Mode, dir: &Path, base_url: &str, tenant: &str) -> TestRun {
     let mut engine = rhai::Engine::new();
     crate::register(&mut engine);
     ctx.install(&mut engine);
+    let sink = output.clone();
+    engine.on_print(move |s| crate::output::Output::print(sink.as_ref(), s));
     TestRun {
         engine,
         ctx,

@@ -1,0 +1,188 @@
+//! The entra module against an in-process emulator over real HTTP: ensure semantics,
+//! drift repair, plan mode and secrets.
+
+use comgmt_emulator::{EmulatorConfig, EmulatorHandle};
+use comgmt_stdlib::change::Action;
+use comgmt_stdlib::testing::{run_in, TestRun};
+use comgmt_stdlib::Mode;
+use serde_json::{json, Value};
+
+struct Lab {
+    rt: tokio::runtime::Runtime,
+    emu: Option<EmulatorHandle>,
+    dir: tempfile::TempDir,
+}
+
+impl Lab {
+    fn new() -> Lab {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let emu = rt
+            .block_on(comgmt_emulator::start(EmulatorConfig::default()))
+            .unwrap();
+        Lab {
+            rt,
+            emu: Some(emu),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+    fn emu(&self) -> &EmulatorHandle {
+        self.emu.as_ref().unwrap()
+    }
+    fn run(&self, mode: Mode) -> TestRun {
+        run_in(mode, self.dir.path(), self.emu().url(), self.emu().tenant_id())
+    }
+    /// Read Graph through the run's own client.
+    fn list(&self, run: &TestRun, path: &str) -> Vec<Value> {
+        run.ctx.block_on(run.ctx.cloud.graph.list(path, &[])).unwrap()
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        if let Some(h) = self.emu.take() {
+            self.rt.block_on(h.shutdown());
+        }
+    }
+}
+
+const SETUP: &str = r#"
+let server = entra::server_app(#{ display_name: "Cloud Management web app" });
+let client = entra::client_app(server, #{ display_name: "Cloud Management native client app" });
+let secret = entra::client_secret(server, #{});
+entra::grant_admin_consent(server);
+entra::grant_admin_consent(client);
+print(`secret created: ${secret.created}; value: ${secret.value}`);
+"#;
+
+fn changes(run: &TestRun) -> Vec<(Action, String)> {
+    run.output
+        .changes
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|c| (c.action, c.object.clone()))
+        .collect()
+}
+
+#[test]
+fn first_run_creates_everything_and_second_run_changes_nothing() {
+    let lab = Lab::new();
+    let run = lab.run(Mode::Apply);
+    run.engine.run(SETUP).unwrap();
+    let s = run.ctx.summary();
+    // server app + SP, client app + SP, secret (invoke), role assignment, 2 grants.
+    assert_eq!((s.create, s.invoke, s.update), (7, 1, 0), "{:?}", changes(&run));
+    let apps = lab.list(&run, "applications");
+    assert_eq!(apps.len(), 2);
+    let lines = run.output.lines.lock().unwrap().join("\n");
+    assert!(lines.contains("secret created: true; value: (secret)"), "{lines}");
+
+    let again = lab.run(Mode::Apply);
+    again.engine.run(SETUP).unwrap();
+    let s = again.ctx.summary();
+    assert_eq!(s.changes(), 0, "{:?}", changes(&again));
+    assert_eq!(s.unchanged, 8);
+    let lines = again.output.lines.lock().unwrap().join("\n");
+    assert!(lines.contains("secret created: false; value: "), "{lines}");
+    assert_eq!(lab.list(&again, "applications").len(), 2);
+    assert_eq!(lab.list(&again, "oauth2PermissionGrants").len(), 2);
+}
+
+#[test]
+fn plan_on_an_empty_tenant_writes_nothing() {
+    let lab = Lab::new();
+    let run = lab.run(Mode::Plan);
+    run.engine.run(SETUP).unwrap();
+    let s = run.ctx.summary();
+    assert_eq!(s.create, 7, "{:?}", changes(&run));
+    assert_eq!(s.invoke, 1);
+    assert!(lab.list(&run, "applications").is_empty());
+    assert!(lab.list(&run, "oauth2PermissionGrants").is_empty());
+    assert!(!lab.dir.path().join(".comgmt/journal.jsonl").exists());
+    let recs = run.output.changes.lock().unwrap();
+    let server = recs
+        .iter()
+        .find(|c| c.object == "server application")
+        .unwrap();
+    assert!(!server.applied);
+    assert!(server
+        .fields
+        .iter()
+        .any(|f| f.after == json!("(known after apply)")));
+}
+
+#[test]
+fn drift_is_repaired_by_an_update() {
+    let lab = Lab::new();
+    let run = lab.run(Mode::Apply);
+    run.engine.run(SETUP).unwrap();
+    let apps = lab.list(&run, "applications");
+    let server = apps
+        .iter()
+        .find(|a| a["displayName"] == "Cloud Management web app")
+        .unwrap();
+    let id = server["id"].as_str().unwrap();
+    run.ctx
+        .block_on(run.ctx.cloud.graph.patch(
+            &format!("applications/{id}"),
+            &json!({"displayName": "renamed by hand",
+                    "web": {"homePageUrl": "https://elsewhere", "redirectUris": [],
+                            "implicitGrantSettings": {"enableIdTokenIssuance": false}}}),
+        ))
+        .unwrap();
+    let again = lab.run(Mode::Apply);
+    again.engine.run(SETUP).unwrap();
+    let recs = again.output.changes.lock().unwrap().clone();
+    let update = recs
+        .iter()
+        .find(|c| c.action == Action::Update)
+        .expect("an update");
+    let paths: Vec<&str> = update.fields.iter().map(|f| f.path.as_str()).collect();
+    assert!(paths.contains(&"displayName"), "{paths:?}");
+    assert!(paths.contains(&"web.homePageUrl"), "{paths:?}");
+    assert!(paths.contains(&"web.implicitGrantSettings.enableIdTokenIssuance"));
+    let fixed = lab.list(&again, "applications");
+    let server = fixed.iter().find(|a| a["id"] == id).unwrap();
+    assert_eq!(server["displayName"], "Cloud Management web app");
+    assert_eq!(server["web"]["homePageUrl"], "https://ConfigMgrService");
+    assert_eq!(server["web"]["implicitGrantSettings"]["enableIdTokenIssuance"], true);
+    assert_eq!(again.ctx.summary().update, 1);
+}
+
+#[test]
+fn insecure_app_id_uri_is_refused_before_anything_is_written() {
+    let lab = Lab::new();
+    let run = lab.run(Mode::Apply);
+    let err = run
+        .engine
+        .run(r#"entra::server_app(#{ display_name: "A", app_id_uri: "https://ConfigMgrService" });"#)
+        .unwrap_err();
+    let me = comgmt_stdlib::error::find_module_error(&err).expect("module error");
+    assert_eq!(me.kind, comgmt_stdlib::ErrorKind::Validation);
+    assert!(me.hint.unwrap().contains("api://<tenantId>/<string>"));
+    assert_eq!(err.position().line(), Some(1));
+    assert!(lab.list(&run, "applications").is_empty());
+}
+
+#[test]
+fn a_new_secret_is_added_only_when_the_old_one_is_about_to_expire() {
+    let lab = Lab::new();
+    let run = lab.run(Mode::Apply);
+    let script = r#"
+        let server = entra::server_app(#{ display_name: "S", user_discovery: false });
+        let s = entra::client_secret(server, #{ display_name: "ConfigMgr", years: 1, renew_within_days: 30 });
+        s.created
+    "#;
+    assert!(run.engine.eval::<bool>(script).unwrap());
+    assert!(!run.engine.eval::<bool>(script).unwrap());
+    // A renewal window longer than the validity forces a new secret.
+    let renew = script.replace("renew_within_days: 30", "renew_within_days: 400");
+    assert!(run.engine.eval::<bool>(&renew).unwrap());
+    let app = &lab.list(&run, "applications")[0];
+    assert_eq!(app["passwordCredentials"].as_array().unwrap().len(), 2);
+    assert!(app["passwordCredentials"][0].get("secretText").is_none_or(Value::is_null));
+}
