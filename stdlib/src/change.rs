@@ -102,6 +102,8 @@ pub struct Applied<T> {
     pub id: Option<String>,
     /// The service's request id, for support cases.
     pub request_id: Option<String>,
+    /// Values the plan showed as `(known after apply)`, now known: (field path, value).
+    pub resolved: Vec<(String, Value)>,
 }
 
 impl<T> Applied<T> {
@@ -110,7 +112,13 @@ impl<T> Applied<T> {
             value,
             id: None,
             request_id: None,
+            resolved: Vec::new(),
         }
+    }
+    /// Report the real value of a field the change listed as unknown.
+    pub fn resolve(mut self, path: impl Into<String>, value: Value) -> Self {
+        self.resolved.push((path.into(), value));
+        self
     }
     pub fn id(mut self, id: impl Into<String>) -> Self {
         self.id = Some(id.into());
@@ -179,6 +187,12 @@ impl Ctx {
             }
             Mode::Apply => {
                 let applied = self.block_on(write)?;
+                let mut change = change;
+                for (path, value) in applied.resolved {
+                    if let Some(f) = change.fields.iter_mut().find(|f| f.path == path) {
+                        f.after = value;
+                    }
+                }
                 self.journal.append(&JournalEntry {
                     time: now_rfc3339(),
                     target: &self.target,

@@ -226,7 +226,11 @@ pub fn ensure_server_app(ctx: &Ctx, opts: &ServerAppOptions) -> Result<EntraApp>
             let created = ctx.apply(change, async {
                 let r = graph.post("applications", &body).await?;
                 let id = str_of(&r.body, "id");
-                Ok(Applied::new(r.body).id(id).request_id(r.request_id))
+                let app_id = r.body["appId"].clone();
+                Ok(Applied::new(r.body)
+                    .id(id)
+                    .request_id(r.request_id)
+                    .resolve("appId", app_id))
             })?;
             match created {
                 Some(v) => app_from(&v, "server", Some(uri.clone()), required.clone()),
@@ -408,8 +412,13 @@ pub fn ensure_client_app(
                     )
                     .await?;
                 let mut v = r.body;
-                v["publicClient"]["redirectUris"] = uris;
-                Ok(Applied::new(v).id(id).request_id(r.request_id))
+                v["publicClient"]["redirectUris"] = uris.clone();
+                let app_id = v["appId"].clone();
+                Ok(Applied::new(v)
+                    .id(id)
+                    .request_id(r.request_id)
+                    .resolve("appId", app_id)
+                    .resolve("publicClient.redirectUris", uris))
             })?;
             match created {
                 Some(v) => app_from(&v, "client", None, required.clone()),
