@@ -3,8 +3,28 @@
 //!
 //! It listens on 127.0.0.1 only. The public API below is what the runtime and the tests
 //! use; keep it stable.
+//!
+//! Layout: `server` (accept loop, TLS, dropped connections), `app` (shared state and the
+//! router), `identity` (Entra token endpoints), `graph` (Microsoft Graph, one module per
+//! entity set), `faults`, `store` (SQLite), `tenant` + `seed` (what a new tenant holds).
+
+mod app;
+mod errors;
+mod faults;
+mod graph;
+mod identity;
+mod seed;
+mod server;
+mod store;
+mod tenant;
+mod tls;
+mod util;
+
+pub use faults::FaultScope;
+pub use seed::GRAPH_APP_ID;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Where the emulator keeps its state.
@@ -24,6 +44,10 @@ pub struct FaultSpec {
     pub kind: FaultKind,
     /// Retry-After seconds sent with 429/503.
     pub retry_after: u64,
+    /// Seed for the fault dice, so a test sees the same faults every run.
+    pub seed: Option<u64>,
+    /// Whether the token endpoint is faulted too (`scope=all`).
+    pub scope: FaultScope,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,10 +58,10 @@ pub enum FaultKind {
 }
 
 impl FaultSpec {
-    /// Parse `rate=0.3,status=429` / `rate=0.1,status=503,retry_after=1` / `rate=0.2,drop`.
+    /// Parse `rate=0.3,status=429` / `rate=0.1,status=503,retry_after=1` / `rate=0.2,drop`,
+    /// with optional `seed=N` and `scope=all` (also fault the token endpoint).
     pub fn parse(spec: &str) -> Result<FaultSpec, String> {
-        let _ = spec;
-        Err("fault injection is not implemented yet".into())
+        faults::parse(spec)
     }
 }
 
@@ -118,6 +142,36 @@ impl Drop for EmulatorHandle {
 
 /// Start the emulator on 127.0.0.1 on the current tokio runtime.
 pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorError> {
+    let state_err =
+        |path: PathBuf, e: store::StoreError| EmulatorError::State { path, reason: e.0 };
+    let store = match &config.state {
+        StateLocation::File(path) => {
+            store::Store::open_file(path).map_err(|e| state_err(path.clone(), e))?
+        }
+        StateLocation::Memory => {
+            store::Store::open_memory().map_err(|e| state_err(":memory:".into(), e))?
+        }
+    };
+    let state_path = match &config.state {
+        StateLocation::File(p) => p.clone(),
+        StateLocation::Memory => ":memory:".into(),
+    };
+    let tenant = tenant::load_or_create(&store).map_err(|e| state_err(state_path, e))?;
+
+    let tls = match &config.tls_cert_out {
+        Some(out) => {
+            let material = tls::generate().map_err(EmulatorError::Tls)?;
+            if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| EmulatorError::Tls(format!("{}: {e}", dir.display())))?;
+            }
+            std::fs::write(out, &material.ca_pem)
+                .map_err(|e| EmulatorError::Tls(format!("{}: {e}", out.display())))?;
+            Some(material)
+        }
+        None => None,
+    };
+
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
         .await
         .map_err(|e| EmulatorError::Bind {
@@ -128,19 +182,27 @@ pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorErr
         port: config.port,
         reason: e.to_string(),
     })?;
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let app = axum::Router::new();
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            })
-            .await;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let tenant_id = tenant.id.clone();
+    let state = Arc::new(app::AppState {
+        store,
+        tenant,
+        scheme,
+        local_addr: addr,
+        device_flows: Default::default(),
     });
+    let faults = config
+        .faults
+        .clone()
+        .map(|f| Arc::new(faults::Faults::new(f)));
+    let router = app::router(state, faults, config.latency);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone().into_bytes());
+    let task = server::spawn(listener, router, tls.map(|t| t.server_config), rx);
     Ok(EmulatorHandle {
-        url: format!("http://{addr}/"),
-        tenant_id: "00000000-0000-0000-0000-000000000000".into(),
-        ca_pem: None,
+        url: format!("{scheme}://{addr}/"),
+        tenant_id,
+        ca_pem,
         shutdown: Some(tx),
         task: Some(task),
     })

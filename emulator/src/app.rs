@@ -1,0 +1,88 @@
+//! The shared state and the router: one sub-router per Microsoft surface (identity,
+//! Graph; ARM, AdminService and blob upload join the same way), with latency applied to
+//! every response.
+
+use crate::faults::{FaultScope, Faults};
+use crate::identity::DeviceFlow;
+use crate::store::Store;
+use crate::tenant::Tenant;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub struct AppState {
+    pub store: Store,
+    pub tenant: Tenant,
+    /// `http` or `https`.
+    pub scheme: &'static str,
+    pub local_addr: SocketAddr,
+    pub device_flows: Mutex<HashMap<String, DeviceFlow>>,
+}
+
+pub type Shared = Arc<AppState>;
+
+impl AppState {
+    /// The base URL as the client addressed us (`Host` or the HTTP/2 authority), so links
+    /// we hand out (nextLink, verification_uri) work under `localhost` and `127.0.0.1`.
+    pub fn base_url(&self, uri: &Uri, headers: &HeaderMap) -> String {
+        let host = uri
+            .authority()
+            .map(|a| a.as_str().to_string())
+            .or_else(|| {
+                headers
+                    .get("host")
+                    .and_then(|h| h.to_str().ok())
+                    .filter(|h| {
+                        !h.is_empty()
+                            && h.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+                    })
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| self.local_addr.to_string());
+        format!("{}://{host}/", self.scheme)
+    }
+}
+
+pub fn router(state: Shared, faults: Option<Arc<Faults>>, latency: Duration) -> Router {
+    let identity = crate::identity::router();
+    let identity = match &faults {
+        Some(f) if f.spec.scope == FaultScope::All => identity.layer(from_fn_with_state(
+            Some(f.clone()),
+            crate::faults::middleware,
+        )),
+        _ => identity,
+    };
+    Router::new()
+        .merge(identity)
+        .merge(crate::graph::router(state.clone(), faults))
+        .fallback(not_found)
+        .layer(from_fn_with_state(latency, delay))
+        .with_state(state)
+}
+
+async fn delay(State(latency): State<Duration>, req: Request, next: Next) -> Response {
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    next.run(req).await
+}
+
+async fn not_found(uri: Uri) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(serde_json::json!({
+            "error": {
+                "code": "NotFound",
+                "message": format!("The comgmt emulator serves no resource at '{}'.", uri.path()),
+            }
+        })),
+    )
+        .into_response()
+}
