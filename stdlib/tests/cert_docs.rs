@@ -126,7 +126,7 @@ fn run_with_target(dir: &std::path::Path, mode: Mode, target: &str) -> common::R
     }
 }
 
-const SNIPPET: &str = include_str!("../../scripts/snippets/cert-section.rhai");
+const SNIPPET: &str = include_str!("../../scripts/examples/cmg-certificate.rhai");
 
 #[test]
 fn tutorial_snippet_runs_on_the_emulator_and_reruns_unchanged() {
