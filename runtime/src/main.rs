@@ -1,7 +1,6 @@
-//! `comgmt`: run co-management runbooks written in Rhai.
-
-mod engine;
+//! `comgmt`: run co-management runbooks written in Rhai. Everything lives in the library;
+//! this only turns its answer into the process exit code.
 
 fn main() {
-    let _engine = engine::new_engine();
+    std::process::exit(comgmt::cli::main());
 }

@@ -190,7 +190,9 @@ secret_env = "COMGMT_TEST_CLIENT_SECRET"
         .env("COMGMT_TEST_CLIENT_SECRET", "a-client-secret-value-4711")
         .output()
         .unwrap());
-    assert!(!out.contains("a-client-secret-value-4711") && !err.contains("a-client-secret-value-4711"));
+    assert!(
+        !out.contains("a-client-secret-value-4711") && !err.contains("a-client-secret-value-4711")
+    );
     assert_exactly_one_of_each(&emu);
 }
 

@@ -1,0 +1,361 @@
+//! Which services a run talks to, turned into one `CloudConfig`: the embedded emulator
+//! (default), an already-served emulator (`--emulator-url`), or a live profile
+//! (`--profile`). Nothing after this point knows which one it is.
+
+use crate::profile::{self, Auth, Profile};
+use comgmt_emulator::{EmulatorConfig, EmulatorHandle, StateLocation};
+use comgmt_stdlib::cloud::{CloudConfig, Credential, RetryPolicy};
+use comgmt_stdlib::Secret;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use url::Url;
+
+/// The embedded emulator's state, relative to the working directory.
+pub const STATE_DIR: &str = ".comgmt";
+pub const STATE_FILE: &str = ".comgmt/emulator.sqlite";
+pub const JOURNAL_FILE: &str = ".comgmt/journal.jsonl";
+
+/// What the command line asked for.
+#[derive(Debug, Clone)]
+pub enum TargetSpec {
+    /// Start the emulator in-process on 127.0.0.1, state in `state`.
+    Embedded { state: PathBuf, fresh: bool },
+    /// Start the emulator in-process with an empty tenant kept in memory: `plan --fresh`,
+    /// which must not delete the state a later `run` uses.
+    EmbeddedEmpty,
+    /// An emulator already served at `url` (`comgmt emulator serve`).
+    Served { url: Url },
+    /// A live profile from `comgmt.toml` (or `config`).
+    Profile {
+        name: String,
+        config: Option<PathBuf>,
+    },
+}
+
+impl TargetSpec {
+    pub fn embedded(fresh: bool) -> Self {
+        TargetSpec::Embedded {
+            state: PathBuf::from(STATE_FILE),
+            fresh,
+        }
+    }
+}
+
+/// A configuration problem the user fixes on the command line or in `comgmt.toml`
+/// (exit code 2), as opposed to a failure to reach a service (exit code 1).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn usage(msg: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(UsageError(msg.into()))
+}
+
+/// A resolved target.
+pub struct Connected {
+    /// Shown in the journal: `emulator` or the profile name.
+    pub name: String,
+    pub config: CloudConfig,
+    /// The embedded emulator, when this run started one; shut it down at the end.
+    pub emulator: Option<EmulatorHandle>,
+}
+
+/// Resolve a target. Runs on the tokio runtime (it may start the embedded emulator).
+pub async fn connect(spec: &TargetSpec) -> anyhow::Result<Connected> {
+    match spec {
+        TargetSpec::Embedded { state, fresh } => embedded(state, *fresh).await,
+        TargetSpec::EmbeddedEmpty => start_embedded(StateLocation::Memory).await,
+        TargetSpec::Served { url } => served(url).await,
+        TargetSpec::Profile { name, config } => {
+            let p = profile::load(config.as_deref(), name).map_err(|e| usage(format!("{e:#}")))?;
+            live(&p)
+        }
+    }
+}
+
+async fn embedded(state: &Path, fresh: bool) -> anyhow::Result<Connected> {
+    if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    }
+    if fresh {
+        remove_state(state)?;
+    }
+    start_embedded(StateLocation::File(state.to_path_buf())).await
+}
+
+async fn start_embedded(state: StateLocation) -> anyhow::Result<Connected> {
+    let handle = comgmt_emulator::start(EmulatorConfig {
+        port: 0,
+        state: state.clone(),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot start the embedded emulator: {e}"))?;
+    let url = Url::parse(handle.url())
+        .map_err(|e| anyhow::anyhow!("the emulator gave a bad URL `{}`: {e}", handle.url()))?;
+    tracing::info!(url = %url, tenant = handle.tenant_id(), state = ?state, "embedded emulator started");
+    let config = CloudConfig::single_host(&url, handle.tenant_id());
+    Ok(Connected {
+        name: "emulator".into(),
+        config,
+        emulator: Some(handle),
+    })
+}
+
+/// Delete a SQLite state file and its side files; a missing file is fine.
+pub fn remove_state(state: &Path) -> anyhow::Result<()> {
+    let mut paths = vec![state.to_path_buf()];
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut s = state.as_os_str().to_owned();
+        s.push(suffix);
+        paths.push(PathBuf::from(s));
+    }
+    for p in paths {
+        match std::fs::remove_file(&p) {
+            Ok(()) => tracing::info!(path = %p.display(), "removed emulator state"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => anyhow::bail!("cannot remove {}: {e}", p.display()),
+        }
+    }
+    Ok(())
+}
+
+async fn served(url: &Url) -> anyhow::Result<Connected> {
+    let base =
+        profile::parse_url(url.as_str()).map_err(|e| usage(format!("--emulator-url: {e:#}")))?;
+    let tenant = discover_tenant(&base, &[]).await?;
+    tracing::info!(url = %base, tenant = %tenant, "using served emulator");
+    Ok(Connected {
+        name: "emulator".into(),
+        config: CloudConfig::single_host(&base, &tenant),
+        emulator: None,
+    })
+}
+
+/// The tenant id of the authority at `base`, from the issuer in its standard
+/// `common/v2.0/.well-known/openid-configuration` document.
+pub async fn discover_tenant(base: &Url, extra_roots_pem: &[Vec<u8>]) -> anyhow::Result<String> {
+    let doc = base
+        .join("common/v2.0/.well-known/openid-configuration")
+        .map_err(|e| anyhow::anyhow!("bad emulator URL {base}: {e}"))?;
+    let mut b = reqwest::Client::builder().timeout(Duration::from_secs(10));
+    for pem in extra_roots_pem {
+        let cert = reqwest::Certificate::from_pem(pem)
+            .map_err(|e| anyhow::anyhow!("bad trusted root certificate: {e}"))?;
+        b = b.add_root_certificate(cert);
+    }
+    let client = b
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot build an HTTP client: {e}"))?;
+    let resp =
+        client.get(doc.clone()).send().await.map_err(|e| {
+            anyhow::anyhow!("cannot reach the emulator at {base}: {}", error_chain(&e))
+        })?;
+    let status = resp.status();
+    if !status.is_success() {
+        anyhow::bail!("{doc} answered HTTP {status}; is {base} a comgmt emulator?");
+    }
+    let v: serde_json::Value = resp
+        .json()
+        .await
+        .map_err(|e| anyhow::anyhow!("{doc} is not JSON: {}", error_chain(&e)))?;
+    let issuer = v
+        .get("issuer")
+        .and_then(|i| i.as_str())
+        .ok_or_else(|| anyhow::anyhow!("{doc} has no `issuer`"))?;
+    if let Some(tid) = tenant_from_issuer(issuer) {
+        return Ok(tid);
+    }
+    // A faithful `common` document has the `{tenantid}` template as its issuer: ask for
+    // a token instead and read its standard `tid` claim.
+    tenant_from_token(&client, base).await.map_err(|e| {
+        anyhow::anyhow!("cannot find the tenant id at {base}: issuer `{issuer}`; {e:#}")
+    })
+}
+
+async fn tenant_from_token(client: &reqwest::Client, base: &Url) -> anyhow::Result<String> {
+    use base64::Engine as _;
+    let token_url = base.join("common/oauth2/v2.0/token")?;
+    let resp = client
+        .post(token_url)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "comgmt-emulator-client"),
+            ("client_secret", "emulator-accepts-any-secret"),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("token request failed: {}", error_chain(&e)))?;
+    let v: serde_json::Value = resp
+        .json()
+        .await
+        .map_err(|e| anyhow::anyhow!("token answer is not JSON: {}", error_chain(&e)))?;
+    let token = v
+        .get("access_token")
+        .and_then(|t| t.as_str())
+        .ok_or_else(|| anyhow::anyhow!("no access_token in the token answer"))?;
+    let payload = token
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| anyhow::anyhow!("the access token is not a JWT"))?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|e| anyhow::anyhow!("the access token is not a JWT: {e}"))?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes)?;
+    claims
+        .get("tid")
+        .and_then(|t| t.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| anyhow::anyhow!("the access token has no `tid` claim"))
+}
+
+/// `https://login.microsoftonline.com/{tid}/v2.0` -> `{tid}`.
+pub fn tenant_from_issuer(issuer: &str) -> Option<String> {
+    let url = Url::parse(issuer).ok()?;
+    let segs: Vec<&str> = url.path_segments()?.filter(|s| !s.is_empty()).collect();
+    let tid = match segs.iter().position(|s| *s == "v2.0") {
+        Some(i) if i > 0 => segs[i - 1],
+        _ => *segs.last()?,
+    };
+    let templated = tid.contains('{') || tid.to_ascii_lowercase().contains("%7b");
+    (!tid.is_empty() && !templated).then(|| tid.to_string())
+}
+
+/// reqwest's Display leaves out the cause (crates.md gotcha 10).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+/// A live profile as a cloud configuration; reads the secret from the environment.
+pub fn live(p: &Profile) -> anyhow::Result<Connected> {
+    let what = |key: &str| format!("{}: profile `{}`: {key}", p.source.display(), p.name);
+    let env_secret = |var: &str, key: &str| -> anyhow::Result<Secret> {
+        match std::env::var(var) {
+            Ok(v) if !v.is_empty() => Ok(Secret::new(v)),
+            _ => Err(usage(format!(
+                "{}: environment variable {var} is not set; export it before the run",
+                what(key)
+            ))),
+        }
+    };
+    let credential = match &p.auth {
+        Auth::ClientSecret {
+            client_id,
+            secret_env,
+        } => Credential::ClientSecret {
+            client_id: client_id.clone(),
+            secret: env_secret(secret_env, "auth.secret_env")?,
+        },
+        Auth::ClientCertificate {
+            client_id,
+            pfx,
+            password_env,
+        } => {
+            if !pfx.is_file() {
+                return Err(usage(format!(
+                    "{}: {} is not a file",
+                    what("auth.pfx"),
+                    pfx.display()
+                )));
+            }
+            Credential::ClientCertificate {
+                client_id: client_id.clone(),
+                pfx: pfx.clone(),
+                password: env_secret(password_env, "auth.password_env")?,
+            }
+        }
+        Auth::DeviceCode { client_id } => Credential::DeviceCode {
+            client_id: client_id.clone(),
+            notify: Arc::new(|message: &str| {
+                use std::io::Write;
+                let _ = writeln!(std::io::stderr().lock(), "{message}");
+            }),
+        },
+    };
+    let mut extra_roots_pem = Vec::new();
+    if let Some(ca) = &p.ca_file {
+        let pem = std::fs::read(ca).map_err(|e| {
+            usage(format!(
+                "{}: cannot read {}: {e}",
+                what("ca_file"),
+                ca.display()
+            ))
+        })?;
+        if reqwest::Certificate::from_pem(&pem).is_err() {
+            return Err(usage(format!(
+                "{}: {} is not a PEM certificate",
+                what("ca_file"),
+                ca.display()
+            )));
+        }
+        extra_roots_pem.push(pem);
+    }
+    Ok(Connected {
+        name: p.name.clone(),
+        config: CloudConfig {
+            tenant: p.tenant.clone(),
+            authority: p.authority.clone(),
+            graph: p.graph.clone(),
+            arm: p.arm.clone(),
+            admin_service: p.admin_service.clone(),
+            credential,
+            extra_roots_pem,
+            retry: RetryPolicy::default(),
+            timeout: Duration::from_secs(60),
+        },
+        emulator: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_ids_come_from_issuers() {
+        assert_eq!(
+            tenant_from_issuer("https://login.microsoftonline.com/abc-123/v2.0").as_deref(),
+            Some("abc-123")
+        );
+        assert_eq!(
+            tenant_from_issuer("http://127.0.0.1:4000/t1/v2.0/").as_deref(),
+            Some("t1")
+        );
+        assert_eq!(
+            tenant_from_issuer("https://login.microsoftonline.com/{tenantid}/v2.0"),
+            None
+        );
+        assert_eq!(tenant_from_issuer("nope"), None);
+    }
+
+    #[test]
+    fn removing_missing_state_is_fine() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let state = dir.path().join("s.sqlite");
+        std::fs::write(&state, b"x").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.path().join("s.sqlite-wal"), b"x").unwrap_or_else(|e| panic!("{e}"));
+        assert!(remove_state(&state).is_ok());
+        assert!(!state.exists());
+        assert!(remove_state(&state).is_ok());
+    }
+}
