@@ -33,11 +33,18 @@ impl Lab {
         self.emu.as_ref().unwrap()
     }
     fn run(&self, mode: Mode) -> TestRun {
-        run_in(mode, self.dir.path(), self.emu().url(), self.emu().tenant_id())
+        run_in(
+            mode,
+            self.dir.path(),
+            self.emu().url(),
+            self.emu().tenant_id(),
+        )
     }
     /// Read Graph through the run's own client.
     fn list(&self, run: &TestRun, path: &str) -> Vec<Value> {
-        run.ctx.block_on(run.ctx.cloud.graph.list(path, &[])).unwrap()
+        run.ctx
+            .block_on(run.ctx.cloud.graph.list(path, &[]))
+            .unwrap()
     }
 }
 
@@ -75,11 +82,19 @@ fn first_run_creates_everything_and_second_run_changes_nothing() {
     run.engine.run(SETUP).unwrap();
     let s = run.ctx.summary();
     // server app + SP, client app + SP, secret (invoke), role assignment, 2 grants.
-    assert_eq!((s.create, s.invoke, s.update), (7, 1, 0), "{:?}", changes(&run));
+    assert_eq!(
+        (s.create, s.invoke, s.update),
+        (7, 1, 0),
+        "{:?}",
+        changes(&run)
+    );
     let apps = lab.list(&run, "applications");
     assert_eq!(apps.len(), 2);
     let lines = run.output.lines.lock().unwrap().join("\n");
-    assert!(lines.contains("secret created: true; value: (secret)"), "{lines}");
+    assert!(
+        lines.contains("secret created: true; value: (secret)"),
+        "{lines}"
+    );
 
     let again = lab.run(Mode::Apply);
     again.engine.run(SETUP).unwrap();
@@ -149,7 +164,10 @@ fn drift_is_repaired_by_an_update() {
     let server = fixed.iter().find(|a| a["id"] == id).unwrap();
     assert_eq!(server["displayName"], "Cloud Management web app");
     assert_eq!(server["web"]["homePageUrl"], "https://ConfigMgrService");
-    assert_eq!(server["web"]["implicitGrantSettings"]["enableIdTokenIssuance"], true);
+    assert_eq!(
+        server["web"]["implicitGrantSettings"]["enableIdTokenIssuance"],
+        true
+    );
     assert_eq!(again.ctx.summary().update, 1);
 }
 
@@ -159,7 +177,9 @@ fn insecure_app_id_uri_is_refused_before_anything_is_written() {
     let run = lab.run(Mode::Apply);
     let err = run
         .engine
-        .run(r#"entra::server_app(#{ display_name: "A", app_id_uri: "https://ConfigMgrService" });"#)
+        .run(
+            r#"entra::server_app(#{ display_name: "A", app_id_uri: "https://ConfigMgrService" });"#,
+        )
         .unwrap_err();
     let me = comgmt_stdlib::error::find_module_error(&err).expect("module error");
     assert_eq!(me.kind, comgmt_stdlib::ErrorKind::Validation);
@@ -184,5 +204,7 @@ fn a_new_secret_is_added_only_when_the_old_one_is_about_to_expire() {
     assert!(run.engine.eval::<bool>(&renew).unwrap());
     let app = &lab.list(&run, "applications")[0];
     assert_eq!(app["passwordCredentials"].as_array().unwrap().len(), 2);
-    assert!(app["passwordCredentials"][0].get("secretText").is_none_or(Value::is_null));
+    assert!(app["passwordCredentials"][0]
+        .get("secretText")
+        .is_none_or(Value::is_null));
 }

@@ -114,7 +114,10 @@ impl ServedEmulator {
                 .await
                 .expect("token json")
         });
-        v["access_token"].as_str().expect("access_token").to_string()
+        v["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
     }
 
     /// GET a Graph path (e.g. `v1.0/applications`) and follow `@odata.nextLink` to the end.

@@ -670,8 +670,14 @@ fn collect_functions(
     }
     let mut out: Vec<FnDoc> = by_name.into_values().collect();
     for f in &mut out {
-        // Stable: metadata is already sorted, so equal arities keep their order.
-        f.overloads.sort_by_key(|o| o.sig.params.len());
+        // Metadata order is not stable across runs for overloads of one name (it comes
+        // from hash maps), so order by arity, then by parameter types.
+        f.overloads.sort_by(|a, b| {
+            let types = |o: &Overload| -> Vec<String> {
+                o.sig.params.iter().map(|p| p.ty.clone()).collect()
+            };
+            (a.sig.params.len(), types(a)).cmp(&(b.sig.params.len(), types(b)))
+        });
     }
     (out, members)
 }

@@ -464,6 +464,18 @@ pub mod api {
         known(r.csr_pem.clone())
     }
     /// The VMSS deployment name in `region`: `<prefix>.<region>.cloudapp.azure.com`.
+    ///
+    /// # Returns
+    /// A string; an error for a wildcard request (use the certificate's `deployment_name(region, prefix)`).
+    ///
+    /// # Permission
+    /// None (local).
+    ///
+    /// # Example
+    /// ```rhai
+    /// let req = cert::request(#{ common_name: "GraniteFalls.contoso.com", country: "US", out: "certs/cmg" });
+    /// print(req.deployment_name("westus"));   // GraniteFalls.westus.cloudapp.azure.com
+    /// ```
     #[rhai_fn(global, name = "deployment_name", pure, return_raw)]
     pub fn req_deployment_name(
         ctx: NativeCallContext,
@@ -500,6 +512,19 @@ pub mod api {
         c.service_name()
     }
     /// The service name with `prefix` in place of a wildcard's `*`.
+    ///
+    /// # Returns
+    /// A string such as `GraniteFalls.contoso.com`; an error when the prefix is not a DNS label.
+    ///
+    /// # Permission
+    /// None (local).
+    ///
+    /// # Example
+    /// ```rhai
+    /// let req = cert::request(#{ common_name: "*.contoso.com", country: "US", out: "certs/wild" });
+    /// let cert = cert::lab_ca().issue(req);
+    /// print(cert.service_name("GraniteFalls"));   // GraniteFalls.contoso.com
+    /// ```
     #[rhai_fn(global, name = "service_name", pure, return_raw)]
     pub fn cert_service_name_with(
         ctx: NativeCallContext,
@@ -509,6 +534,19 @@ pub mod api {
         c.service_name_with(prefix).map_err(at(&ctx))
     }
     /// The VMSS deployment name in `region`: `<prefix>.<region>.cloudapp.azure.com`.
+    ///
+    /// # Returns
+    /// A string; an error for a wildcard certificate (give the prefix: `deployment_name(region, prefix)`).
+    ///
+    /// # Permission
+    /// None (local).
+    ///
+    /// # Example
+    /// ```rhai
+    /// let req = cert::request(#{ common_name: "GraniteFalls.contoso.com", country: "US", out: "certs/cmg" });
+    /// let cert = cert::lab_ca().issue(req);
+    /// print(cert.deployment_name("westus"));  // GraniteFalls.westus.cloudapp.azure.com
+    /// ```
     #[rhai_fn(global, name = "deployment_name", pure, return_raw)]
     pub fn cert_deployment_name(
         ctx: NativeCallContext,
@@ -518,6 +556,19 @@ pub mod api {
         c.deployment_name(region, None).map_err(at(&ctx))
     }
     /// The deployment name of a wildcard certificate for the name `prefix`.
+    ///
+    /// # Returns
+    /// A string such as `GraniteFalls.westus.cloudapp.azure.com`.
+    ///
+    /// # Permission
+    /// None (local).
+    ///
+    /// # Example
+    /// ```rhai
+    /// let req = cert::request(#{ common_name: "*.contoso.com", country: "US", out: "certs/wild" });
+    /// let cert = cert::lab_ca().issue(req);
+    /// print(cert.deployment_name("westus", "GraniteFalls"));
+    /// ```
     #[rhai_fn(global, name = "deployment_name", pure, return_raw)]
     pub fn cert_deployment_name_prefix(
         ctx: NativeCallContext,
