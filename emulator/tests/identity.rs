@@ -427,3 +427,98 @@ async fn client_assertion_is_checked_against_registered_certificate() {
         r.text
     );
 }
+
+/// What Microsoft's SDKs send that a strict reading would refuse (found by tests/sdk):
+/// fractional NumericDates (MSAL Python), `=`-padded JWT parts (azure-identity aio),
+/// a PEM body with line breaks in `x5c` (MSAL Python), and a scope derived from the
+/// request URL without its port (kiota).
+#[tokio::test]
+async fn sdk_shaped_assertions_and_scopes_are_accepted() {
+    use sha2::Digest;
+    let emu = Emu::start().await;
+    let (key, der) = rsa_cert();
+    let token_url = emu.token_url();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as f64 + 0.25;
+    let client_id = "33333333-3333-3333-3333-333333333333";
+    let pem_body = STANDARD
+        .encode(&der)
+        .as_bytes()
+        .chunks(64)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let header = json!({"alg": "RS256", "typ": "JWT", "x5c": [pem_body],
+                        "x5t#S256": URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(&der))});
+    let claims = json!({"aud": token_url, "iss": client_id, "sub": client_id,
+                        "jti": "j-1", "iat": now, "nbf": now, "exp": now + 600.5});
+    let padded = |b: &[u8]| base64::engine::general_purpose::URL_SAFE.encode(b);
+    let input = format!(
+        "{}.{}",
+        padded(header.to_string().as_bytes()),
+        padded(claims.to_string().as_bytes())
+    );
+    let sig = key.sign(input.as_bytes()).expect("sign");
+    let assertion = format!("{input}.{}", padded(&sig));
+    let base = emu.handle.url().trim_end_matches('/').to_string();
+    let port_less = base.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap();
+    let r = emu
+        .form(
+            &token_url,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", &assertion),
+                ("scope", &format!("{port_less}/.default")),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let token = r.body["access_token"].as_str().unwrap();
+    let orgs = emu
+        .http
+        .get(emu.url("v1.0/organization"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(orgs.status(), 200);
+}
+
+#[tokio::test]
+async fn device_code_answers_client_info_when_asked() {
+    let emu = Emu::start().await;
+    let dc = emu
+        .form(
+            &emu.url(&format!(
+                "{}/oauth2/v2.0/devicecode",
+                emu.handle.tenant_id()
+            )),
+            &[
+                ("client_id", "c-1"),
+                ("scope", "openid offline_access User.Read"),
+            ],
+        )
+        .await;
+    let code = dc.body["device_code"].as_str().unwrap().to_string();
+    let token_url = emu.token_url();
+    let form = [
+        ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+        ("client_id", "c-1"),
+        ("device_code", code.as_str()),
+        ("client_info", "1"),
+    ];
+    let poll = || emu.form(&token_url, &form);
+    assert_eq!(poll().await.body["error"], "authorization_pending");
+    let r = poll().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let info = URL_SAFE_NO_PAD
+        .decode(r.body["client_info"].as_str().unwrap())
+        .unwrap();
+    let info: serde_json::Value = serde_json::from_slice(&info).unwrap();
+    assert_eq!(info["utid"].as_str(), Some(emu.handle.tenant_id()));
+    assert!(info["uid"].as_str().is_some_and(|u| !u.is_empty()));
+}

@@ -70,11 +70,10 @@ pub fn verify(
             ),
         ));
     }
-    let exp = claims
-        .get("exp")
-        .and_then(Value::as_i64)
-        .ok_or_else(malformed)?;
-    let nbf = claims.get("nbf").and_then(Value::as_i64).unwrap_or(now);
+    // NumericDate may carry a fraction (RFC 7519 §2); MSAL Python sends `time.time()`.
+    let seconds = |k: &str| claims.get(k).and_then(Value::as_f64).map(|v| v as i64);
+    let exp = seconds("exp").ok_or_else(malformed)?;
+    let nbf = seconds("nbf").unwrap_or(now);
     if exp + SKEW <= now || nbf - SKEW > now {
         return Err(AadError::invalid_client(
             700024,
@@ -101,7 +100,11 @@ pub fn verify(
             .and_then(Value::as_array)
             .and_then(|a| a.first())
         {
-            Some(Value::String(c)) => vec![STANDARD.decode(c).map_err(|_| malformed())?],
+            // MSAL Python sends the PEM body, line breaks included.
+            Some(Value::String(c)) => {
+                let compact: String = c.chars().filter(|ch| !ch.is_whitespace()).collect();
+                vec![STANDARD.decode(compact).map_err(|_| malformed())?]
+            }
             // Nothing to check the signature against: an unregistered client is trusted.
             _ => return Ok(()),
         },

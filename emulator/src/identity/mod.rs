@@ -163,7 +163,7 @@ fn resource_known(st: &AppState, resource: &str, base: &str) -> Result<bool, Aad
     if WELL_KNOWN_RESOURCES
         .iter()
         .any(|k| k.eq_ignore_ascii_case(r))
-        || r.eq_ignore_ascii_case(base.trim_end_matches('/'))
+        || is_own_base(r, base)
     {
         return Ok(true);
     }
@@ -512,7 +512,9 @@ fn redeem_device_code(
         flows.remove(code);
         flow
     };
-    user_tokens(st, client_id, &flow.scope, base)
+    let mut out = user_tokens(st, client_id, &flow.scope, base)?;
+    add_client_info(st, p, &mut out);
+    Ok(out)
 }
 
 fn refresh(
@@ -533,7 +535,19 @@ fn refresh(
         .get("scope")
         .cloned()
         .unwrap_or_else(|| str_of(&claims, "scope").to_string());
-    user_tokens(st, client_id, &scope, base)
+    let mut out = user_tokens(st, client_id, &scope, base)?;
+    add_client_info(st, p, &mut out);
+    Ok(out)
+}
+
+/// `client_info` (base64url of `{"uid","utid"}`) when the request says `client_info=1`:
+/// MSAL builds the account's home id `{uid}.{utid}` from it.
+fn add_client_info(st: &AppState, p: &HashMap<String, String>, out: &mut Value) {
+    if p.get("client_info").map(String::as_str) == Some("1") {
+        let info = json!({"uid": admin_oid(st), "utid": st.tenant.id});
+        out["client_info"] =
+            json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(info.to_string()));
+    }
 }
 
 async fn device_code(
@@ -674,12 +688,29 @@ pub fn check_graph_token(st: &AppState, headers: &HeaderMap, base: &str) -> Grap
         ));
     }
     let aud = str_of(&claims, "aud").trim_end_matches('/');
-    let graph = GRAPH_AUDIENCES.iter().any(|a| a.eq_ignore_ascii_case(aud))
-        || aud.eq_ignore_ascii_case(base.trim_end_matches('/'));
+    let graph =
+        GRAPH_AUDIENCES.iter().any(|a| a.eq_ignore_ascii_case(aud)) || is_own_base(aud, base);
     if !graph {
         return Err(GraphError::unauthorized(
             "Access token validation failure. Invalid audience.",
         ));
     }
     Ok(claims)
+}
+
+/// The emulator's own base URL as a resource or audience, with or without its port:
+/// kiota derives the scope `https://127.0.0.1/.default` from a request URL and drops
+/// the port.
+fn is_own_base(candidate: &str, base: &str) -> bool {
+    let candidate = candidate.trim_end_matches('/');
+    let base = base.trim_end_matches('/');
+    if candidate.eq_ignore_ascii_case(base) {
+        return true;
+    }
+    match url::Url::parse(base) {
+        Ok(u) => u.host_str().is_some_and(|host| {
+            candidate.eq_ignore_ascii_case(&format!("{}://{host}", u.scheme()))
+        }),
+        Err(_) => false,
+    }
 }

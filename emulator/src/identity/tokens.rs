@@ -70,9 +70,12 @@ pub fn decode_unverified(token: &str) -> Option<(Value, Value, String, Vec<u8>)>
     else {
         return None;
     };
-    let header = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).ok()?).ok()?;
-    let claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(c).ok()?).ok()?;
-    let sig = URL_SAFE_NO_PAD.decode(s).ok()?;
+    // Some clients (azure-identity's async certificate credential) pad each part with
+    // `=`; Entra accepts that, and the signature is checked over the parts as sent.
+    let b64 = |part: &str| URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).ok();
+    let header = serde_json::from_slice(&b64(h)?).ok()?;
+    let claims = serde_json::from_slice(&b64(c)?).ok()?;
+    let sig = b64(s)?;
     Some((header, claims, format!("{h}.{c}"), sig))
 }
 
