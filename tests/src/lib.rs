@@ -13,10 +13,23 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Path to the `comgmt` binary, built once per test process with the same profile.
+/// Path to the `comgmt` binary.
+///
+/// `cargo test --workspace` already builds it next to the test executables (the runtime
+/// crate has integration tests), with the workspace's feature set; building it again
+/// with `cargo build -p comgmt` would compile every dependency a second time. So that
+/// binary is used when it is newer than every source it is built from; otherwise (for
+/// example `cargo test -p comgmt-tests` after an edit) it is built once per process.
+/// `COMGMT_BIN` overrides both.
 pub fn comgmt_path() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("COMGMT_BIN") {
+            return PathBuf::from(bin);
+        }
+        if let Some(bin) = sibling_binary().filter(|b| is_fresh(b)) {
+            return bin;
+        }
         escargot::CargoBuild::new()
             .package("comgmt")
             .bin("comgmt")
@@ -28,6 +41,45 @@ pub fn comgmt_path() -> &'static Path {
             .path()
             .to_path_buf()
     })
+}
+
+/// `target/<profile>/comgmt`, beside this test's `target/<profile>/deps/` folder.
+fn sibling_binary() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let bin = exe.parent()?.parent()?.join("comgmt");
+    bin.is_file().then_some(bin)
+}
+
+/// True when `bin` is newer than every source file and manifest it is built from.
+fn is_fresh(bin: &Path) -> bool {
+    fn newest(path: &Path) -> Option<std::time::SystemTime> {
+        let meta = std::fs::metadata(path).ok()?;
+        if meta.is_file() {
+            return meta.modified().ok();
+        }
+        std::fs::read_dir(path)
+            .ok()?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| newest(&e.path()))
+            .max()
+    }
+    let Some(built) = std::fs::metadata(bin).and_then(|m| m.modified()).ok() else {
+        return false;
+    };
+    let root = repo_root();
+    [
+        "runtime/src",
+        "runtime/Cargo.toml",
+        "stdlib/src",
+        "stdlib/Cargo.toml",
+        "emulator/src",
+        "emulator/Cargo.toml",
+        "Cargo.toml",
+        "Cargo.lock",
+    ]
+    .iter()
+    .filter_map(|p| newest(&root.join(p)))
+    .all(|t| t <= built)
 }
 
 /// A `comgmt` command running in `dir`, with no colour and no inherited COMGMT_ vars.
