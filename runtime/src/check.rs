@@ -78,6 +78,8 @@ struct Call {
     name: String,
     args: usize,
     pos: rhai::Position,
+    /// Keys of the map literals among the arguments, with their positions.
+    option_keys: Vec<(String, rhai::Position)>,
 }
 
 struct Import {
@@ -113,6 +115,7 @@ fn collect(ast: &AST) -> (Vec<Import>, Vec<Call>) {
                     name: x.name.to_string(),
                     args: x.args.len(),
                     pos: if ns_pos.is_none() { *pos } else { ns_pos },
+                    option_keys: x.args.iter().flat_map(map_literal_keys).collect(),
                 });
             }
             _ => {}
@@ -120,6 +123,60 @@ fn collect(ast: &AST) -> (Vec<Import>, Vec<Call>) {
         true
     });
     (imports, calls)
+}
+
+/// The keys of a map literal. The optimizer folds a constant map into a constant value,
+/// which keeps the keys but not their positions: those get the map's position.
+fn map_literal_keys(arg: &Expr) -> Vec<(String, rhai::Position)> {
+    match arg {
+        Expr::Map(m, _) => {
+            m.0.iter()
+                .map(|(k, _)| (k.name.to_string(), k.pos))
+                .collect()
+        }
+        Expr::DynamicConstant(v, pos) => v
+            .read_lock::<rhai::Map>()
+            .map(|m| m.keys().map(|k| (k.to_string(), *pos)).collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// Unknown keys in a call's options map, against the keys the function accepts.
+fn check_option_keys(
+    call: &Call,
+    qualified: &str,
+    specs: &HashMap<&str, Vec<&str>>,
+    file: usize,
+    diags: &mut Vec<Diag>,
+) {
+    let Some(valid) = specs.get(qualified) else {
+        return;
+    };
+    for (key, pos) in &call.option_keys {
+        if valid.contains(&key.as_str()) {
+            continue;
+        }
+        let list = valid.join(", ");
+        let hint = match suggest(
+            key,
+            valid
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .iter(),
+        ) {
+            Some(s) => format!("did you mean `{s}`? valid options: {list}"),
+            None => format!("valid options: {list}"),
+        };
+        diags.push(
+            Diag::new("check", format!("{qualified}: unknown option `{key}`"))
+                .at(file, *pos)
+                .width(key.chars().count())
+                .label("unknown option")
+                .hint(hint),
+        );
+    }
 }
 
 fn plural(n: usize, one: &str) -> String {
@@ -150,6 +207,11 @@ fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a String>) -> Opti
 /// Check `text` (the script at `name`, imports relative to `base_dir`).
 pub fn check_source(engine: &Engine, name: &str, text: String, base_dir: &Path) -> Report {
     let modules = registered_modules(engine);
+    let option_specs = comgmt_stdlib::option_specs();
+    let specs: HashMap<&str, Vec<&str>> = option_specs
+        .iter()
+        .map(|s| (s.function, s.keys.clone()))
+        .collect();
     let mut sources = Sources::new(base_dir);
     let main = sources.add_main(name, text);
     let mut diags = Vec::new();
@@ -273,7 +335,7 @@ pub fn check_source(engine: &Engine, name: &str, text: String, base_dir: &Path) 
                         .hint(format!("see `comgmt doc {qualified}`")),
                     );
                 }
-                Some(_) => {}
+                Some(_) => check_option_keys(&call, &qualified, &specs, file, &mut diags),
             }
         }
     }
@@ -305,7 +367,9 @@ pub fn command(file: &Path, format: OutputFormat) -> i32 {
         }
     };
     let base = crate::run::script_dir(file);
-    let engine = crate::engine::new_engine();
+    let mut engine = crate::engine::new_engine();
+    // Unoptimised, constant option maps keep their keys' positions for the diagnostics.
+    engine.set_optimization_level(rhai::OptimizationLevel::None);
     let name = file.display().to_string();
     let report = check_source(&engine, &name, text, &base);
     diagnostics::emit(&report.sources, &report.diags, format);

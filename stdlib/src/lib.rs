@@ -48,6 +48,13 @@ pub const MODULES: &[ScriptModule] = &[
     },
 ];
 
+/// The option keys every module function accepts (for `comgmt check` and the docs lint).
+pub fn option_specs() -> Vec<options::OptionSpec> {
+    let mut specs = cert::option_specs();
+    specs.extend(entra::option_specs());
+    specs
+}
+
 /// Register every type, global function and module on `engine`.
 pub fn register(engine: &mut Engine) {
     globals::register(engine);

@@ -96,6 +96,61 @@ fn expected_keys(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The option keys a function accepts, for `comgmt check` and the docs lint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionSpec {
+    /// `entra::server_app`.
+    pub function: &'static str,
+    /// Every key, secret-valued ones included, in declaration order.
+    pub keys: Vec<&'static str>,
+}
+
+impl OptionSpec {
+    /// The keys of the options struct `T`, plus `secret_keys` taken out before parsing.
+    pub fn of<T: DeserializeOwned>(function: &'static str, secret_keys: &[&'static str]) -> Self {
+        let mut keys = fields_of::<T>().to_vec();
+        keys.extend_from_slice(secret_keys);
+        OptionSpec { function, keys }
+    }
+}
+
+/// The field names serde expects for `T` (a struct): asked of serde itself by a
+/// deserializer that records them, so the list can never drift from the struct.
+pub fn fields_of<T: DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{self, Visitor};
+    use serde::forward_to_deserialize_any;
+
+    struct Introspect<'a>(&'a mut &'static [&'static str]);
+
+    impl<'de> de::Deserializer<'de> for Introspect<'_> {
+        type Error = de::value::Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("not a struct"))
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _visitor: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(de::Error::custom("introspection only"))
+        }
+
+        forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+            bytes byte_buf option unit unit_struct newtype_struct seq tuple
+            tuple_struct map enum identifier ignored_any
+        }
+    }
+
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Introspect(&mut fields));
+    fields
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +171,16 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).into(), v.clone()))
             .collect()
+    }
+
+    #[test]
+    fn fields_come_from_serde() {
+        assert_eq!(
+            fields_of::<Opts>(),
+            &["display_name", "home_page_url", "instances"]
+        );
+        let spec = OptionSpec::of::<Opts>("m::f", &["password"]);
+        assert_eq!(spec.keys.last(), Some(&"password"));
     }
 
     #[test]

@@ -99,6 +99,26 @@ fn check_reports_every_unknown_call_and_passes_a_valid_script() {
 }
 
 #[test]
+fn check_reports_misspelt_option_keys_without_running_anything() {
+    let d = tmp();
+    write(
+        d.path(),
+        "opts.rhai",
+        "let s = entra::server_app(#{\n    display_name: \"A\",\n    homepage_url: \"https://x\",\n});\nlet pw = \"p\";\ncert::export_pfx(c, #{ out: \"x.pfx\", password: pw, include_chain: true });\n",
+    );
+    let (_, e) = fails_with(run(d.path(), &["check", "opts.rhai"]), 1);
+    assert!(e.contains("opts.rhai:3:5"), "{e}");
+    assert!(e.contains("unknown option `homepage_url`"), "{e}");
+    assert!(e.contains("did you mean `home_page_url`?"), "{e}");
+    // `password` is a valid key even though it is taken out before parsing.
+    assert!(e.contains("1 problem"), "{e}");
+    assert!(
+        !d.path().join(".comgmt").exists(),
+        "check touched the target"
+    );
+}
+
+#[test]
 fn check_reports_arity_mismatches_in_imported_modules_too() {
     let d = tmp();
     write(

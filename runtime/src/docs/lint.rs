@@ -32,7 +32,76 @@ pub fn lint(set: &DocSet) -> Vec<LintIssue> {
     for f in set.all_functions() {
         lint_function(f, &mut issues);
     }
+    for spec in comgmt_stdlib::option_specs() {
+        lint_options(set, &spec, &mut issues);
+    }
     issues
+}
+
+/// The keys a function's `# Options` section lists (`- \`key\` ...` bullets).
+pub fn documented_option_keys(f: &FnDoc) -> Vec<String> {
+    let mut keys = Vec::new();
+    for o in &f.overloads {
+        let Some(section) = o.doc.section("Options") else {
+            continue;
+        };
+        for line in section.body.lines() {
+            let Some(rest) = line.trim_start().strip_prefix("- `") else {
+                continue;
+            };
+            if let Some((key, _)) = rest.split_once('`') {
+                if !keys.iter().any(|k| k == key) {
+                    keys.push(key.to_string());
+                }
+            }
+        }
+    }
+    keys
+}
+
+/// The `# Options` section must list exactly the keys the function accepts.
+fn lint_options(
+    set: &DocSet,
+    spec: &comgmt_stdlib::options::OptionSpec,
+    issues: &mut Vec<LintIssue>,
+) {
+    let Some(f) = set.function(spec.function) else {
+        issues.push(LintIssue {
+            item: spec.function.to_string(),
+            problem: "has an option spec but no such function is registered".into(),
+        });
+        return;
+    };
+    let documented = documented_option_keys(f);
+    let missing: Vec<&str> = spec
+        .keys
+        .iter()
+        .copied()
+        .filter(|k| !documented.iter().any(|d| d == k))
+        .collect();
+    let extra: Vec<&String> = documented
+        .iter()
+        .filter(|d| !spec.keys.contains(&d.as_str()))
+        .collect();
+    if !missing.is_empty() {
+        issues.push(LintIssue {
+            item: spec.function.to_string(),
+            problem: format!("`# Options` does not document: {}", missing.join(", ")),
+        });
+    }
+    if !extra.is_empty() {
+        issues.push(LintIssue {
+            item: spec.function.to_string(),
+            problem: format!(
+                "`# Options` documents keys the function does not accept: {}",
+                extra
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
 }
 
 fn lint_function(f: &FnDoc, issues: &mut Vec<LintIssue>) {

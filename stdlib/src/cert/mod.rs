@@ -55,10 +55,13 @@ pub mod api {
     ///   certificate for an Azure domain. `*.contoso.com` is allowed (wildcard).
     /// - `san` (string or array, default: the CN): DNS subject alternative names; the CN is
     ///   added when missing.
-    /// - `organization`, `department`, `city`, `state` (string, optional): O, OU, L, S.
+    /// - `organization` (string, optional): O, e.g. `Contoso`.
+    /// - `department` (string, optional): OU, e.g. `IT`.
+    /// - `city` (string, optional): L, e.g. `Redmond`.
+    /// - `state` (string, optional): S, e.g. `WA`.
     /// - `country` (string, optional): two-letter ISO 3166 code (`US`), upper-cased.
     /// - `key_size` (int, default 2048): 2048, 3072 or 4096.
-    /// - `out` (string, default: the CN): path without extension, relative to the script.
+    /// - `out` (string, default: the CN): path without extension, relative to the working directory.
     /// - `allow_azure_domain` (bool, default false): allow a CN in an Azure domain
     ///   (enterprise PKI only).
     ///
@@ -155,7 +158,7 @@ pub mod api {
     /// output, plans or the journal.
     ///
     /// # Options
-    /// - `out` (string, required): the PFX path, relative to the script.
+    /// - `out` (string, required): the PFX path, relative to the working directory.
     /// - `password` (secret or string, required): from `secret("ENV_VAR")` or
     ///   `secret_prompt("...")`; a plain string is accepted for labs.
     /// - `include_chain` (bool, default true): include the intermediates and root.
@@ -327,7 +330,7 @@ pub mod api {
     /// # Options
     /// - `name` (string, default `"comgmt Lab"`): CA names become `<name> Root CA` and
     ///   `<name> Issuing CA`.
-    /// - `out` (string, default `"lab-ca"`): the folder, relative to the script.
+    /// - `out` (string, default `"lab-ca"`): the folder, relative to the working directory.
     ///
     /// # Returns
     /// A `LabCa`: `name`, `root_subject`, `issuing_subject`, `root_path`, `root_thumbprint`,
@@ -763,6 +766,19 @@ pub mod api {
 
 pub fn module() -> rhai::Module {
     exported_module!(api)
+}
+
+/// The option keys of this module's functions (`ca.issue` is a method, not listed).
+pub fn option_specs() -> Vec<options::OptionSpec> {
+    use options::OptionSpec;
+    vec![
+        OptionSpec::of::<model::RequestOptions>("cert::request", &[]),
+        // `key` is taken out before parsing: it may be a CertRequest.
+        OptionSpec::of::<model::ImportOptions>("cert::import_cert", &["key"]),
+        OptionSpec::of::<model::ExportOptions>("cert::export_pfx", &["password"]),
+        OptionSpec::of::<model::CheckOptions>("cert::check_cmg", &[]),
+        OptionSpec::of::<model::LabCaOptions>("cert::lab_ca", &[]),
+    ]
 }
 
 pub fn register_types(engine: &mut rhai::Engine) {

@@ -312,6 +312,16 @@ pub fn module() -> rhai::Module {
     exported_module!(api)
 }
 
+/// The option keys of this module's functions.
+pub fn option_specs() -> Vec<options::OptionSpec> {
+    use options::OptionSpec;
+    vec![
+        OptionSpec::of::<model::ServerAppOptions>("entra::server_app", &[]),
+        OptionSpec::of::<model::ClientAppOptions>("entra::client_app", &[]),
+        OptionSpec::of::<model::SecretOptions>("entra::client_secret", &[]),
+    ]
+}
+
 pub fn register_types(engine: &mut rhai::Engine) {
     engine.register_type_with_name::<EntraApp>("EntraApp");
     engine.register_type_with_name::<ClientSecret>("ClientSecret");
