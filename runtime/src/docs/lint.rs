@@ -18,6 +18,16 @@ impl fmt::Display for LintIssue {
     }
 }
 
+/// Problems in the docs of the stdlib: every module and function, and every options
+/// list against the keys the function accepts.
+pub fn lint_stdlib(set: &DocSet) -> Vec<LintIssue> {
+    let mut issues = lint(set);
+    for spec in comgmt_stdlib::option_specs() {
+        lint_options(set, &spec, &mut issues);
+    }
+    issues
+}
+
 /// Problems in the docs of every module and function, in listing order.
 pub fn lint(set: &DocSet) -> Vec<LintIssue> {
     let mut issues = Vec::new();
@@ -31,9 +41,6 @@ pub fn lint(set: &DocSet) -> Vec<LintIssue> {
     }
     for f in set.all_functions() {
         lint_function(f, &mut issues);
-    }
-    for spec in comgmt_stdlib::option_specs() {
-        lint_options(set, &spec, &mut issues);
     }
     issues
 }

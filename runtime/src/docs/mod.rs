@@ -14,7 +14,7 @@ pub mod markdown;
 pub mod model;
 pub mod text;
 
-pub use lint::{lint, LintIssue};
+pub use lint::{lint, lint_stdlib, LintIssue};
 pub use model::{DocSet, Example, FnDoc, ModuleDoc, TypeDoc};
 pub use text::{render, Topic, UnknownName};
 
