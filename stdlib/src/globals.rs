@@ -116,25 +116,19 @@ pub mod globals_api {
     /// The error's hint, or `()` when it has none.
     #[rhai_fn(global, get = "hint", pure)]
     pub fn error_hint(e: &mut ModuleError) -> Dynamic {
-        e.hint.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT)
+        crate::values::optional(e.hint.clone())
     }
 
     /// The remote error code (e.g. `Request_BadRequest`), or `()`.
     #[rhai_fn(global, get = "code", pure)]
     pub fn error_code(e: &mut ModuleError) -> Dynamic {
-        e.remote_code
-            .clone()
-            .map(Dynamic::from)
-            .unwrap_or(Dynamic::UNIT)
+        crate::values::optional(e.remote_code.clone())
     }
 
     /// The service's request id, or `()`.
     #[rhai_fn(global, get = "request_id", pure)]
     pub fn error_request_id(e: &mut ModuleError) -> Dynamic {
-        e.request_id
-            .clone()
-            .map(Dynamic::from)
-            .unwrap_or(Dynamic::UNIT)
+        crate::values::optional(e.request_id.clone())
     }
 
     /// The error as text.

@@ -14,6 +14,7 @@ pub mod output;
 pub mod secret;
 #[doc(hidden)]
 pub mod testing;
+pub mod values;
 
 pub mod cert;
 pub mod entra;

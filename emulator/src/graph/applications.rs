@@ -22,10 +22,7 @@ pub fn route(ctx: &Ctx<'_>, method: &Method, t: Target, body: &Bytes) -> GraphRe
     if t.count {
         return match *method {
             Method::GET => {
-                let rows = ctx
-                    .st
-                    .store
-                    .read(|db| Ok::<_, GraphError>(db.list(APPLICATIONS)?))?;
+                let rows = odata::all_rows(ctx, APPLICATIONS)?;
                 odata::count_response(ctx, rows, &APPLICATION)
             }
             _ => Err(GraphError::method_not_allowed()),
@@ -34,10 +31,7 @@ pub fn route(ctx: &Ctx<'_>, method: &Method, t: Target, body: &Bytes) -> GraphRe
     let Some(key) = t.key else {
         return match *method {
             Method::GET => {
-                let rows = ctx
-                    .st
-                    .store
-                    .read(|db| Ok::<_, GraphError>(db.list(APPLICATIONS)?))?;
+                let rows = odata::all_rows(ctx, APPLICATIONS)?;
                 odata::list_response(ctx, APPLICATIONS, rows, &APPLICATION, public_view)
             }
             Method::POST => create(ctx, body),

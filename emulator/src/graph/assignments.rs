@@ -54,10 +54,7 @@ pub fn route(
     let set = format!("servicePrincipals('{sp_id}')/{}", via.nav());
     match (rest, method) {
         ([], &Method::GET) => {
-            let rows = ctx
-                .st
-                .store
-                .read(|db| Ok::<_, GraphError>(db.list(ASSIGNMENTS)?))?;
+            let rows = odata::all_rows(ctx, ASSIGNMENTS)?;
             let rows = rows
                 .into_iter()
                 .filter(|r| str_of(&r.doc, via.anchor()) == sp_id)

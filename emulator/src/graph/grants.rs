@@ -23,10 +23,7 @@ pub fn route(ctx: &Ctx<'_>, method: &Method, t: Target, body: &Bytes) -> GraphRe
     let Some(key) = t.key else {
         return match *method {
             Method::GET => {
-                let rows = ctx
-                    .st
-                    .store
-                    .read(|db| Ok::<_, GraphError>(db.list(GRANTS)?))?;
+                let rows = odata::all_rows(ctx, GRANTS)?;
                 odata::list_response(ctx, GRANTS, rows, &OAUTH2_PERMISSION_GRANT, public_view)
             }
             Method::POST => create(ctx, body),

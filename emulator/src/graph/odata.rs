@@ -144,6 +144,13 @@ fn count_unsupported() -> GraphError {
     GraphError::bad_request("$count is not currently supported.")
 }
 
+/// Every document of `collection`, for a list or count.
+pub fn all_rows(ctx: &Ctx<'_>, collection: &str) -> GraphResult<Vec<Row>> {
+    ctx.st
+        .store
+        .read(|db| Ok::<_, GraphError>(db.list(collection)?))
+}
+
 /// `GET /{set}/$count`: a bare number as text.
 pub fn count_response(
     ctx: &Ctx<'_>,

@@ -20,10 +20,7 @@ pub fn route(ctx: &Ctx<'_>, method: &Method, t: Target, body: &Bytes) -> GraphRe
     if t.count {
         return match *method {
             Method::GET => {
-                let rows = ctx
-                    .st
-                    .store
-                    .read(|db| Ok::<_, GraphError>(db.list(SERVICE_PRINCIPALS)?))?;
+                let rows = odata::all_rows(ctx, SERVICE_PRINCIPALS)?;
                 odata::count_response(ctx, rows, &SERVICE_PRINCIPAL)
             }
             _ => Err(GraphError::method_not_allowed()),
@@ -32,10 +29,7 @@ pub fn route(ctx: &Ctx<'_>, method: &Method, t: Target, body: &Bytes) -> GraphRe
     let Some(key) = t.key else {
         return match *method {
             Method::GET => {
-                let rows = ctx
-                    .st
-                    .store
-                    .read(|db| Ok::<_, GraphError>(db.list(SERVICE_PRINCIPALS)?))?;
+                let rows = odata::all_rows(ctx, SERVICE_PRINCIPALS)?;
                 odata::list_response(
                     ctx,
                     SERVICE_PRINCIPALS,
@@ -73,10 +67,7 @@ pub fn route(ctx: &Ctx<'_>, method: &Method, t: Target, body: &Bytes) -> GraphRe
             assignments::route(ctx, method, &sp, assignments::Via::Assignments, rest, body)
         }
         ([nav], &Method::GET) if nav.is("oauth2PermissionGrants") => {
-            let rows = ctx
-                .st
-                .store
-                .read(|db| Ok::<_, GraphError>(db.list(GRANTS)?))?;
+            let rows = odata::all_rows(ctx, GRANTS)?;
             let rows = rows
                 .into_iter()
                 .filter(|r| str_of(&r.doc, "clientId") == sp_id)

@@ -18,15 +18,12 @@ use crate::change::KNOWN_AFTER_APPLY;
 use crate::context::Ctx;
 use crate::error::{at, ModuleError};
 use crate::options;
+use crate::values::strings;
 use rhai::plugin::*;
 use rhai::{Array, Map, INT};
 
 fn known(v: Option<String>) -> Dynamic {
     Dynamic::from(v.unwrap_or_else(|| KNOWN_AFTER_APPLY.to_string()))
-}
-
-fn strings(v: Vec<String>) -> Array {
-    v.into_iter().map(Dynamic::from).collect()
 }
 
 fn path_text(p: &std::path::Path) -> String {
@@ -591,7 +588,7 @@ pub mod api {
     pub fn cert_ekus(c: &mut Certificate) -> Array {
         match &c.leaf {
             Some(l) => strings(l.ekus.clone().unwrap_or_default()),
-            None => strings(vec!["Server Authentication".into()]),
+            None => strings(["Server Authentication"]),
         }
     }
     /// The key algorithm: `RSA` or `EC`.

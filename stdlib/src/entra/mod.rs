@@ -7,6 +7,7 @@ pub mod ops;
 use crate::context::Ctx;
 use crate::error::at;
 use crate::options;
+use crate::values::{optional, strings};
 use ops::{ClientSecret, EntraApp};
 use rhai::plugin::*;
 
@@ -118,22 +119,8 @@ pub mod api {
         let run = Ctx::of(&ctx)?;
         let c = ops::grant_admin_consent(&run, &app).map_err(at(&ctx))?;
         let mut m = rhai::Map::new();
-        m.insert(
-            "roles".into(),
-            c.roles
-                .into_iter()
-                .map(Dynamic::from)
-                .collect::<rhai::Array>()
-                .into(),
-        );
-        m.insert(
-            "scopes".into(),
-            c.scopes
-                .into_iter()
-                .map(Dynamic::from)
-                .collect::<rhai::Array>()
-                .into(),
-        );
+        m.insert("roles".into(), strings(c.roles).into());
+        m.insert("scopes".into(), strings(c.scopes).into());
         Ok(m)
     }
 
@@ -194,12 +181,7 @@ pub mod api {
         m.insert("initial_domain".into(), t.facts.initial_domain.into());
         m.insert(
             "verified_domains".into(),
-            t.facts
-                .verified_domains
-                .into_iter()
-                .map(Dynamic::from)
-                .collect::<rhai::Array>()
-                .into(),
+            strings(t.facts.verified_domains).into(),
         );
         Ok(m)
     }
@@ -220,10 +202,7 @@ pub mod api {
     #[rhai_fn(return_raw)]
     pub fn find_app(ctx: NativeCallContext, key: &str) -> Result<Dynamic, Box<EvalAltResult>> {
         let run = Ctx::of(&ctx)?;
-        Ok(ops::find_app(&run, key)
-            .map_err(at(&ctx))?
-            .map(Dynamic::from)
-            .unwrap_or(Dynamic::UNIT))
+        Ok(optional(ops::find_app(&run, key).map_err(at(&ctx))?))
     }
 
     /// Application object id.
@@ -244,10 +223,7 @@ pub mod api {
     /// App ID URI, or `()` for a client app.
     #[rhai_fn(global, get = "identifier_uri", pure)]
     pub fn app_identifier_uri(a: &mut EntraApp) -> Dynamic {
-        a.identifier_uri
-            .clone()
-            .map(Dynamic::from)
-            .unwrap_or(Dynamic::UNIT)
+        optional(a.identifier_uri.clone())
     }
     /// The app's service principal object id.
     #[rhai_fn(global, get = "service_principal_id", pure)]
@@ -257,10 +233,7 @@ pub mod api {
     /// The `user_impersonation` scope id (server app), or `()`.
     #[rhai_fn(global, get = "scope_id", pure)]
     pub fn app_scope_id(a: &mut EntraApp) -> Dynamic {
-        a.scope_id
-            .clone()
-            .map(Dynamic::from)
-            .unwrap_or(Dynamic::UNIT)
+        optional(a.scope_id.clone())
     }
     /// `"server"` or `"client"`.
     #[rhai_fn(global, get = "kind", pure)]
@@ -296,7 +269,7 @@ pub mod api {
     /// The secret's text as a `Secret`, only right after it was created; otherwise `()`.
     #[rhai_fn(global, get = "value", pure)]
     pub fn secret_value(s: &mut ClientSecret) -> Dynamic {
-        s.value.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT)
+        optional(s.value.clone())
     }
     /// One line without the secret's text.
     #[rhai_fn(global, name = "to_string", name = "to_debug", pure)]

@@ -1,0 +1,13 @@
+//! Rust values as script values, shared by the bindings.
+
+use rhai::{Array, Dynamic};
+
+/// A list of strings as a script array.
+pub fn strings<S: Into<String>>(v: impl IntoIterator<Item = S>) -> Array {
+    v.into_iter().map(|s| Dynamic::from(s.into())).collect()
+}
+
+/// `Some(x)` as `x`, `None` as `()`.
+pub fn optional<T: Clone + Send + Sync + 'static>(v: Option<T>) -> Dynamic {
+    v.map(Dynamic::from).unwrap_or(Dynamic::UNIT)
+}
