@@ -45,8 +45,8 @@ pub enum Command {
         /// The script.
         file: PathBuf,
     },
-    /// Interactive shell: look things up, fix one thing by hand.
-    Repl,
+    /// Interactive shell: look things up, fix one thing by hand (changes apply at once).
+    Repl(TargetArgs),
     /// Module and function reference.
     Doc {
         /// `MODULE` or `MODULE::FUNCTION`; all modules when absent.
@@ -78,6 +78,13 @@ pub struct RunArgs {
     #[arg(long, conflicts_with_all = ["emulator_url", "profile"])]
     pub fresh: bool,
 
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+/// Which target to talk to: the embedded emulator (default), a served one, or a profile.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
     /// Use an emulator already served at URL (`comgmt emulator serve`).
     #[arg(long, value_name = "URL", conflicts_with = "profile")]
     pub emulator_url: Option<Url>,
@@ -89,6 +96,22 @@ pub struct RunArgs {
     /// Where to read profiles from (default ./comgmt.toml).
     #[arg(long, value_name = "PATH", requires = "profile")]
     pub config: Option<PathBuf>,
+}
+
+impl TargetArgs {
+    /// The target; `embedded` is used when neither a URL nor a profile is given.
+    pub fn spec_or(&self, embedded: TargetSpec) -> TargetSpec {
+        if let Some(url) = &self.emulator_url {
+            TargetSpec::Served { url: url.clone() }
+        } else if let Some(name) = &self.profile {
+            TargetSpec::Profile {
+                name: name.clone(),
+                config: self.config.clone(),
+            }
+        } else {
+            embedded
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -131,18 +154,12 @@ fn parse_faults(s: &str) -> Result<FaultSpec, String> {
 
 impl RunArgs {
     fn target(&self, mode: Mode) -> TargetSpec {
-        if let Some(url) = &self.emulator_url {
-            TargetSpec::Served { url: url.clone() }
-        } else if let Some(name) = &self.profile {
-            TargetSpec::Profile {
-                name: name.clone(),
-                config: self.config.clone(),
-            }
-        } else if self.fresh && mode == Mode::Plan {
+        let embedded = if self.fresh && mode == Mode::Plan {
             TargetSpec::EmbeddedEmpty
         } else {
             TargetSpec::embedded(self.fresh)
-        }
+        };
+        self.target.spec_or(embedded)
     }
 
     pub fn options(&self, mode: Mode, cli: &Cli) -> RunOptions {
@@ -188,7 +205,10 @@ pub fn dispatch(cli: &Cli) -> i32 {
         Command::Run(args) => crate::run::execute(&args.options(Mode::Apply, cli)),
         Command::Plan(args) => crate::run::execute(&args.options(Mode::Plan, cli)),
         Command::Check { file } => crate::check::command(file, cli.output),
-        Command::Repl => report(cli, crate::repl::run()),
+        Command::Repl(target) => {
+            let spec = target.spec_or(TargetSpec::embedded(false));
+            report(cli, crate::repl::run_with(|| crate::repl::session(&spec)))
+        }
         Command::Doc { target } => {
             let mut out = std::io::stdout().lock();
             let r = crate::docs::doc_command(target.as_deref(), &mut out);

@@ -57,11 +57,6 @@ pub struct Session {
     pub keep_alive: Option<Box<dyn Any>>,
 }
 
-/// `comgmt repl` against the embedded emulator.
-pub fn run() -> anyhow::Result<i32> {
-    run_with(|| session(&TargetSpec::embedded(false)))
-}
-
 /// The REPL on a session built by `make` (a test engine, a served emulator, a profile).
 pub fn run_with(make: impl FnOnce() -> anyhow::Result<Session>) -> anyhow::Result<i32> {
     let docs = Arc::new(DocSet::load()?);

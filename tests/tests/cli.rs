@@ -382,3 +382,28 @@ fn a_live_profile_pointing_at_a_served_emulator_is_accepted() {
     );
     assert!(e.contains("grpah") && e.contains("graph"), "{e}");
 }
+
+#[test]
+fn repl_talks_to_the_chosen_target_and_keeps_going_after_an_error() {
+    use std::io::Write;
+    let d = tmp();
+    let emu = ServedEmulator::in_memory();
+    let mut child = comgmt(d.path())
+        .args(["repl", "--emulator-url", &emu.url])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start repl");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"let t = entra::tenant();\nentra::nope()\nt.id\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("repl ends at end of input");
+    let (o, e) = text(&out);
+    assert!(out.status.success(), "{o}\n{e}");
+    assert!(o.contains(&format!("=> \"{}\"", emu.tenant_id)), "{o}");
+    assert!(e.contains("entra::nope"), "{e}");
+}
