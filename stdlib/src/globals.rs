@@ -139,7 +139,19 @@ pub mod globals_api {
 }
 
 pub fn register(engine: &mut rhai::Engine) {
-    engine.register_type_with_name::<Secret>("Secret");
-    engine.register_type_with_name::<ModuleError>("ModuleError");
     engine.register_global_module(exported_module!(globals_api).into());
+}
+
+/// The types every script has, with the line `comgmt doc` shows for each.
+pub fn register_types(types: &mut rhai::Module) {
+    crate::values::document_type::<Secret>(
+        types,
+        "Secret",
+        "A password, client secret or key: prints as `(secret)`, never logged or journalled.",
+    );
+    crate::values::document_type::<ModuleError>(
+        types,
+        "ModuleError",
+        "What a `catch` receives from a module function: `kind`, `message`, `hint`, `code`, `request_id`.",
+    );
 }

@@ -59,8 +59,13 @@ pub fn option_specs() -> Vec<options::OptionSpec> {
 /// Register every type, global function and module on `engine`.
 pub fn register(engine: &mut Engine) {
     globals::register(engine);
-    cert::register_types(engine);
-    entra::register_types(engine);
+    // One module carries every script-visible type with its doc line, so the type names
+    // in messages and the summaries in `comgmt doc` come from the same registration.
+    let mut types = Module::new();
+    globals::register_types(&mut types);
+    cert::register_types(&mut types);
+    entra::register_types(&mut types);
+    engine.register_global_module(types.into());
     for m in MODULES {
         let module: Shared<Module> = (m.build)().into();
         engine.register_static_module(m.name, module);

@@ -778,9 +778,27 @@ pub fn option_specs() -> Vec<options::OptionSpec> {
     ]
 }
 
-pub fn register_types(engine: &mut rhai::Engine) {
-    engine.register_type_with_name::<CertRequest>("CertRequest");
-    engine.register_type_with_name::<Certificate>("Certificate");
-    engine.register_type_with_name::<LabCa>("LabCa");
-    engine.register_type_with_name::<Finding>("Finding");
+/// This module's types, with the line `comgmt doc` shows for each.
+pub fn register_types(types: &mut rhai::Module) {
+    use crate::values::document_type;
+    document_type::<CertRequest>(
+        types,
+        "CertRequest",
+        "A private key and its CSR, from `cert::request`.",
+    );
+    document_type::<Certificate>(
+        types,
+        "Certificate",
+        "A certificate with its chain and (usually) its private key: from `cert::import_cert`, `cert::load_pfx` or a lab CA.",
+    );
+    document_type::<LabCa>(
+        types,
+        "LabCa",
+        "A lab-only certificate authority from `cert::lab_ca`: nothing outside the emulator trusts it.",
+    );
+    document_type::<Finding>(
+        types,
+        "Finding",
+        "One result of `cert::check_cmg`: `check`, `severity`, `message` and `fix`.",
+    );
 }

@@ -295,7 +295,17 @@ pub fn option_specs() -> Vec<options::OptionSpec> {
     ]
 }
 
-pub fn register_types(engine: &mut rhai::Engine) {
-    engine.register_type_with_name::<EntraApp>("EntraApp");
-    engine.register_type_with_name::<ClientSecret>("ClientSecret");
+/// This module's types, with the line `comgmt doc` shows for each.
+pub fn register_types(types: &mut rhai::Module) {
+    use crate::values::document_type;
+    document_type::<EntraApp>(
+        types,
+        "EntraApp",
+        "An app registration and its service principal, from `entra::server_app` or `entra::client_app`.",
+    );
+    document_type::<ClientSecret>(
+        types,
+        "ClientSecret",
+        "An app's client secret; `value` holds the text only right after it was created.",
+    );
 }
