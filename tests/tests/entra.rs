@@ -233,3 +233,34 @@ fn bad_options_point_at_the_script_line() {
     // Nothing was created.
     assert!(by_name(&state(&emu).apps, "A").is_empty());
 }
+
+#[test]
+fn dropped_connections_never_duplicate_and_rerunning_finishes_the_job() {
+    // A write whose connection drops is not retried in-run (it may have happened), so a
+    // run can fail; the emulator decides a fault before any state changes, and ensure
+    // semantics make the next run pick up where the last one stopped.
+    let dir = tempfile::tempdir().unwrap();
+    let emu = served(dir.path(), Some("rate=0.2,drop,seed=11"));
+    let script = entra_script();
+    let mut failures = 0;
+    let mut finished = false;
+    for _ in 0..15 {
+        let out = comgmt(dir.path())
+            .args(["run", script.to_str().unwrap(), "--emulator-url", &emu.url])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            finished = true;
+            break;
+        }
+        failures += 1;
+        let (_, err) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("transport error"), "{err}");
+    }
+    assert!(finished, "no run finished in 15 tries");
+    drop(emu);
+    let emu = served(dir.path(), None);
+    assert_exactly_one_of_each(&emu);
+    eprintln!("runs that failed on a dropped connection before one finished: {failures}");
+}
