@@ -20,6 +20,11 @@ pub struct TestRun {
 /// (pass any URL when the test makes no requests) and whose files resolve under `dir`.
 /// The journal is `dir/.comgmt/journal.jsonl`.
 pub fn run_in(mode: Mode, dir: &Path, base_url: &str, tenant: &str) -> TestRun {
+    run_as(mode, dir, base_url, tenant, "test")
+}
+
+/// Like `run_in`, with the target named `target` (what `target()` returns to scripts).
+pub fn run_as(mode: Mode, dir: &Path, base_url: &str, tenant: &str, target: &str) -> TestRun {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -38,7 +43,7 @@ pub fn run_in(mode: Mode, dir: &Path, base_url: &str, tenant: &str) -> TestRun {
         Arc::new(cloud),
         journal,
         output.clone(),
-        "test",
+        target,
         dir,
     );
     let mut engine = rhai::Engine::new();

@@ -83,47 +83,13 @@ fn signatures_read_well() {
 
 /// A run context like `testing::run_in`, with a chosen target name.
 fn run_with_target(dir: &std::path::Path, mode: Mode, target: &str) -> common::Run {
-    use comgmt_stdlib::cloud::{Cloud, CloudConfig};
-    use comgmt_stdlib::journal::Journal;
-    use comgmt_stdlib::output::CaptureOutput;
-    use comgmt_stdlib::Ctx;
     use std::sync::{Arc, Mutex};
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let url = url::Url::parse("http://127.0.0.1:9/").unwrap();
-    let cloud = Cloud::new(CloudConfig::single_host(&url, "tenant")).unwrap();
-    let output = Arc::new(CaptureOutput::default());
-    let journal = match mode {
-        Mode::Apply => Journal::at(dir.join(".comgmt/journal.jsonl")),
-        Mode::Plan => Journal::disabled(),
-    };
-    let ctx = Ctx::new(
-        mode,
-        runtime.handle().clone(),
-        Arc::new(cloud),
-        journal,
-        output.clone(),
-        target,
-        dir,
-    );
-    let mut engine = rhai::Engine::new();
-    comgmt_stdlib::register(&mut engine);
-    ctx.install(&mut engine);
+    let mut t = comgmt_stdlib::testing::run_as(mode, dir, "http://127.0.0.1:9/", "tenant", target);
     let prints = Arc::new(Mutex::new(Vec::new()));
     let p = prints.clone();
-    engine.on_print(move |s| p.lock().unwrap().push(s.to_string()));
-    common::Run {
-        t: comgmt_stdlib::testing::TestRun {
-            engine,
-            ctx,
-            output,
-            runtime: Some(runtime),
-        },
-        prints,
-    }
+    t.engine
+        .on_print(move |s| p.lock().unwrap().push(s.to_string()));
+    common::Run { t, prints }
 }
 
 const SNIPPET: &str = include_str!("../../scripts/examples/cmg-certificate.rhai");

@@ -196,37 +196,37 @@ secret_env = "COMGMT_TEST_CLIENT_SECRET"
     assert_exactly_one_of_each(&emu);
 }
 
+/// Run `source` as `typo.rhai` against `emu`; it must exit 1. Returns stderr.
+fn run_failing(dir: &Path, emu: &ServedEmulator, source: &str) -> String {
+    let script = dir.join("typo.rhai");
+    std::fs::write(&script, source).unwrap();
+    let out = comgmt(dir)
+        .args(["run", script.to_str().unwrap(), "--emulator-url", &emu.url])
+        .output()
+        .unwrap();
+    let (_, err) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    err
+}
+
 #[test]
 fn bad_options_point_at_the_script_line() {
     let dir = tempfile::tempdir().unwrap();
     let emu = served(dir.path(), None);
-    let script = dir.path().join("typo.rhai");
-    std::fs::write(
-        &script,
+    let err = run_failing(
+        dir.path(),
+        &emu,
         "let x = 1;\nlet s = entra::server_app(#{ display_name: \"A\", homepage_url: \"https://x\" });\n",
-    )
-    .unwrap();
-    let out = comgmt(dir.path())
-        .args(["run", script.to_str().unwrap(), "--emulator-url", &emu.url])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let (_, err) = text(&out);
+    );
     assert!(err.contains("typo.rhai:2"), "{err}");
     assert!(err.contains("unknown option `homepage_url`"), "{err}");
     assert!(err.contains("home_page_url"), "{err}");
 
-    std::fs::write(
-        &script,
+    let err = run_failing(
+        dir.path(),
+        &emu,
         "let s = entra::server_app(#{\n  display_name: \"A\",\n  app_id_uri: \"https://ConfigMgrService\" });\n",
-    )
-    .unwrap();
-    let out = comgmt(dir.path())
-        .args(["run", script.to_str().unwrap(), "--emulator-url", &emu.url])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let (_, err) = text(&out);
+    );
     assert!(err.contains("typo.rhai:1"), "{err}");
     assert!(err.contains("https://ConfigMgrService"), "{err}");
     assert!(err.contains("api://<tenantId>/<string>"), "{err}");

@@ -477,18 +477,13 @@ fn redeem_device_code(
         .ok_or_else(|| AadError::missing("device_code"))?;
     let flow = {
         let mut flows = st.device_flows.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(flow) = flows.get_mut(code) else {
+        // A code issued to another client is as unknown as a made-up one.
+        let Some(flow) = flows.get_mut(code).filter(|f| f.client_id == client_id) else {
             return Err(invalid_grant(
                 70000,
                 "The provided value for the input parameter 'device_code' is not valid.",
             ));
         };
-        if flow.client_id != client_id {
-            return Err(invalid_grant(
-                70000,
-                "The provided value for the input parameter 'device_code' is not valid.",
-            ));
-        }
         if flow.expires_at <= now() {
             flows.remove(code);
             return Err(AadError::new(
