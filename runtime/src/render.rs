@@ -10,7 +10,7 @@
 
 use clap::ValueEnum;
 use codespan_reporting::term::termcolor::{self, Color, ColorSpec, WriteColor};
-use comgmt_stdlib::change::{Action, ChangeRecord, Summary, KNOWN_AFTER_APPLY};
+use comgmt_stdlib::change::{Action, ChangeRecord, Known, Summary, AFTER_APPLY_TEXT};
 use comgmt_stdlib::output::Output;
 use comgmt_stdlib::Mode;
 use serde_json::{json, Value};
@@ -115,6 +115,9 @@ impl Console {
         let _ = write!(w, "{sym} {}", r.action.as_str());
         let _ = w.reset();
         let _ = write!(w, " {} {} {}", r.module, r.object, r.key);
+        if let Some(label) = &r.label {
+            let _ = write!(w, " ({label})");
+        }
         match (&r.id, r.applied) {
             (Some(id), true) => {
                 let _ = writeln!(w, " (id {id})");
@@ -128,13 +131,13 @@ impl Console {
         }
         for f in &r.fields {
             let _ = match &f.before {
-                None => writeln!(w, "    {}: {}", f.path, value_text(&f.after)),
+                None => writeln!(w, "    {}: {}", f.path, known_text(&f.after)),
                 Some(b) => writeln!(
                     w,
                     "    {}: {} -> {}",
                     f.path,
                     value_text(b),
-                    value_text(&f.after)
+                    known_text(&f.after)
                 ),
             };
         }
@@ -209,12 +212,16 @@ fn mode_name(mode: Mode) -> &'static str {
     }
 }
 
-/// A field value as shown in a plan: strings quoted, `(known after apply)` as is,
-/// everything else as compact JSON.
+/// A field value as shown in a plan: compact JSON (strings quoted).
 pub fn value_text(v: &Value) -> String {
+    v.to_string()
+}
+
+/// A new value: as [`value_text`], or `(known after apply)` unquoted.
+pub fn known_text(v: &Known<Value>) -> String {
     match v {
-        Value::String(s) if s == KNOWN_AFTER_APPLY => s.clone(),
-        other => other.to_string(),
+        Known::Value(v) => value_text(v),
+        Known::AfterApply => AFTER_APPLY_TEXT.to_string(),
     }
 }
 
@@ -298,7 +305,8 @@ mod tests {
     #[test]
     fn values_render_quoted_except_known_after_apply() {
         assert_eq!(value_text(&json!("x")), "\"x\"");
-        assert_eq!(value_text(&json!(KNOWN_AFTER_APPLY)), KNOWN_AFTER_APPLY);
+        assert_eq!(known_text(&Known::AfterApply), AFTER_APPLY_TEXT);
+        assert_eq!(known_text(&Known::Value(json!("x"))), "\"x\"");
         assert_eq!(value_text(&json!(["a", 1])), "[\"a\",1]");
     }
 }

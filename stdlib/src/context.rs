@@ -1,7 +1,8 @@
 //! The run context every module function reaches through the Rhai call context's tag:
 //! mode (plan or apply), the tokio handle, the cloud clients, the journal and the output.
 
-use crate::change::Summary;
+use crate::change::{Summary, WritePermit};
+use crate::cloud::access::{Reader, Writer};
 use crate::cloud::Cloud;
 use crate::error::{into_rhai, ModuleError};
 use crate::journal::Journal;
@@ -22,7 +23,8 @@ pub enum Mode {
 pub struct Ctx {
     pub mode: Mode,
     pub rt: tokio::runtime::Handle,
-    pub cloud: Arc<Cloud>,
+    /// Private: ops read through [`Ctx::read`]; only the write path gets a writer.
+    cloud: Arc<Cloud>,
     pub journal: Journal,
     pub output: Arc<dyn Output>,
     /// The target's name as shown in the journal ("emulator" or a profile name).
@@ -79,6 +81,16 @@ impl Ctx {
                     call.call_position(),
                 )
             })
+    }
+
+    /// Read-only access to the cloud: all that ops get.
+    pub fn read(&self) -> Reader<'_> {
+        Reader::new(&self.cloud)
+    }
+
+    /// The writer, for the write path alone (a permit only `change` can make).
+    pub(crate) fn writer(&self, permit: WritePermit) -> Writer<'_> {
+        Writer::new(&self.cloud, permit)
     }
 
     pub fn is_plan(&self) -> bool {

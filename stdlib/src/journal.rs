@@ -7,18 +7,26 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+/// One applied write. `key` is the object's unique key (identifierUri, appId, resource
+/// id, file path); `label` the name a person knows it by.
 #[derive(Debug, Serialize)]
 pub struct JournalEntry<'a> {
     pub time: String,
     pub target: &'a str,
     pub module: &'a str,
-    pub operation: &'a str,
+    pub object: &'a str,
     pub action: &'a str,
     pub key: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<&'a str>,
+    pub label: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<&'a str>,
+    pub id: Option<&'a str>,
+    /// Every request the write sent, in order (a create and its follow-up patch).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub request_ids: &'a [String],
+    /// Set when the write failed part-way: what failed (no values, so no secrets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed: Option<&'a str>,
 }
 
 pub struct Journal {

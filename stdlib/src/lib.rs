@@ -8,15 +8,18 @@ pub mod change;
 pub mod cloud;
 pub mod context;
 pub mod error;
+mod fsio;
 pub mod journal;
 pub mod options;
 pub mod output;
+pub mod preflight;
 pub mod secret;
 #[doc(hidden)]
 pub mod testing;
 pub mod values;
 
 pub mod cert;
+pub mod cmg;
 pub mod entra;
 pub mod globals;
 
@@ -26,12 +29,19 @@ pub use secret::Secret;
 
 use rhai::{Engine, Module, Shared};
 
-/// A script module: its name in scripts (`entra::...`) and its Rhai package.
+/// A script module: everything the runtime needs to know of it. Adding a module is one
+/// folder under `src/` and one entry in [`MODULES`].
 pub struct ScriptModule {
+    /// Its name in scripts (`entra::...`).
     pub name: &'static str,
     /// One line on what the module is for (shown by `comgmt doc`).
     pub summary: &'static str,
+    /// Its Rhai package: the functions, with their doc comments.
     pub build: fn() -> Module,
+    /// The option keys each of its functions accepts (`comgmt check`, the docs lint).
+    pub options: fn() -> Vec<options::OptionSpec>,
+    /// Registers the script-visible types it returns, each with its doc line.
+    pub types: fn(&mut Module),
 }
 
 /// Every module, in tutorial order.
@@ -40,20 +50,22 @@ pub const MODULES: &[ScriptModule] = &[
         name: "cert",
         summary: "The CMG server-authentication certificate: CSR, import, PFX export and checks.",
         build: cert::module,
+        options: cert::option_specs,
+        types: cert::register_types,
     },
     ScriptModule {
         name: "entra",
         summary:
             "Entra ID: the server and client app registrations, permissions and admin consent.",
         build: entra::module,
+        options: entra::option_specs,
+        types: entra::register_types,
     },
 ];
 
 /// The option keys every module function accepts (for `comgmt check` and the docs lint).
 pub fn option_specs() -> Vec<options::OptionSpec> {
-    let mut specs = cert::option_specs();
-    specs.extend(entra::option_specs());
-    specs
+    MODULES.iter().flat_map(|m| (m.options)()).collect()
 }
 
 /// Register every type, global function and module on `engine`.
@@ -63,8 +75,9 @@ pub fn register(engine: &mut Engine) {
     // in messages and the summaries in `comgmt doc` come from the same registration.
     let mut types = Module::new();
     globals::register_types(&mut types);
-    cert::register_types(&mut types);
-    entra::register_types(&mut types);
+    for m in MODULES {
+        (m.types)(&mut types);
+    }
     engine.register_global_module(types.into());
     for m in MODULES {
         let module: Shared<Module> = (m.build)().into();

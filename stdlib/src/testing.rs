@@ -11,6 +11,9 @@ use std::sync::Arc;
 pub struct TestRun {
     pub engine: rhai::Engine,
     pub ctx: Arc<Ctx>,
+    /// The same clients the context holds, for a test's own reads and writes (making
+    /// drift by hand): scripts and ops never get a writer outside the write path.
+    pub cloud: Arc<Cloud>,
     pub output: Arc<CaptureOutput>,
     /// Keeps the runtime the context's handle points at alive.
     pub runtime: Option<tokio::runtime::Runtime>,
@@ -31,7 +34,7 @@ pub fn run_as(mode: Mode, dir: &Path, base_url: &str, tenant: &str, target: &str
         .build()
         .expect("test runtime");
     let url = url::Url::parse(base_url).expect("test base url");
-    let cloud = Cloud::new(CloudConfig::single_host(&url, tenant)).expect("cloud");
+    let cloud = Arc::new(Cloud::new(CloudConfig::single_host(&url, tenant)).expect("cloud"));
     let output = Arc::new(CaptureOutput::default());
     let journal = match mode {
         Mode::Apply => Journal::at(dir.join(".comgmt/journal.jsonl")),
@@ -40,7 +43,7 @@ pub fn run_as(mode: Mode, dir: &Path, base_url: &str, tenant: &str, target: &str
     let ctx = Ctx::new(
         mode,
         runtime.handle().clone(),
-        Arc::new(cloud),
+        cloud.clone(),
         journal,
         output.clone(),
         target,
@@ -54,6 +57,7 @@ pub fn run_as(mode: Mode, dir: &Path, base_url: &str, tenant: &str, target: &str
     TestRun {
         engine,
         ctx,
+        cloud,
         output,
         runtime: Some(runtime),
     }

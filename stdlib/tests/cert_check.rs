@@ -6,9 +6,10 @@ mod common;
 
 use ::time::{Duration, OffsetDateTime};
 use comgmt_stdlib::cert::check::check_cmg;
-use comgmt_stdlib::cert::model::{CheckOptions, Finding, Severity};
+use comgmt_stdlib::cert::model::CheckOptions;
 use comgmt_stdlib::cert::objects::{Certificate, KeyMaterial, PlannedCert, LAB_ORGANIZATION};
 use comgmt_stdlib::cert::x509::CertInfo;
+use comgmt_stdlib::cert::{Finding, Severity};
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose, PublicKeyData, SanType,

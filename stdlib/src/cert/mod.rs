@@ -3,6 +3,7 @@
 //! check.rs.
 
 pub mod check;
+pub mod csr;
 pub mod files;
 pub mod lab_ca;
 pub mod model;
@@ -11,10 +12,10 @@ pub mod ops;
 pub mod pfx;
 pub mod x509;
 
-pub use model::{Finding, Severity};
+pub use crate::preflight::{Finding, Severity};
 pub use objects::{CertRequest, Certificate, KeyMaterial, LabCa};
 
-use crate::change::KNOWN_AFTER_APPLY;
+use crate::change::{Known, AFTER_APPLY_TEXT};
 use crate::context::Ctx;
 use crate::error::{at, ModuleError};
 use crate::options;
@@ -22,8 +23,9 @@ use crate::values::strings;
 use rhai::plugin::*;
 use rhai::{Array, Map, INT};
 
+/// A value a plan may not know yet, as scripts see it.
 fn known(v: Option<String>) -> Dynamic {
-    Dynamic::from(v.unwrap_or_else(|| KNOWN_AFTER_APPLY.to_string()))
+    Dynamic::from(Known::from(v).text().to_string())
 }
 
 fn path_text(p: &std::path::Path) -> String {
@@ -193,7 +195,7 @@ pub mod api {
                     .with_hint("password: secret(\"COMGMT_PFX_PASSWORD\")"),
             ));
         };
-        pfx::export_pfx(&c, &cert, &opts, &password).map_err(at(&ctx))
+        ops::export_pfx(&c, &cert, &opts, &password).map_err(at(&ctx))
     }
 
     /// Open a PFX file: the certificate, its chain and private key, and the CMG names the
@@ -227,7 +229,7 @@ pub mod api {
         let c = Ctx::of(&ctx)?;
         let password = options::secret_from_dynamic("cert::load_pfx", "password", password)
             .map_err(at(&ctx))?;
-        pfx::load_pfx(&c, path, &password).map_err(at(&ctx))
+        ops::load_pfx(&c, path, &password).map_err(at(&ctx))
     }
 
     /// Check a certificate against what a CMG needs, with default options.
@@ -292,7 +294,7 @@ pub mod api {
         let opts =
             options::parse::<model::CheckOptions>("cert::check_cmg", options).map_err(at(&ctx))?;
         if let Some(r) = &opts.region {
-            model::validate_region(r).map_err(at(&ctx))?;
+            crate::cmg::names::validate_region(r).map_err(at(&ctx))?;
         }
         let findings = check::check_cmg(&cert, &opts, ::time::OffsetDateTime::now_utc());
         Ok(findings.into_iter().map(Dynamic::from).collect())
@@ -346,7 +348,7 @@ pub mod api {
         let c = Ctx::of(&ctx)?;
         let opts =
             options::parse::<model::LabCaOptions>("cert::lab_ca", options).map_err(at(&ctx))?;
-        lab_ca::lab_ca(&c, opts).map_err(at(&ctx))
+        ops::lab_ca(&c, opts).map_err(at(&ctx))
     }
 
     /// Issue a 365-day server-authentication certificate from the lab CA.
@@ -418,7 +420,7 @@ pub mod api {
             ))));
         };
         let opts = options::parse::<model::IssueOptions>("ca.issue", options).map_err(at(&ctx))?;
-        lab_ca::issue(&c, ca, source, opts).map_err(at(&ctx))
+        ops::issue(&c, ca, source, opts).map_err(at(&ctx))
     }
 
     // ---- CertRequest ----
@@ -461,7 +463,7 @@ pub mod api {
     /// The CSR as PEM text (known after apply in a plan).
     #[rhai_fn(global, get = "csr", pure)]
     pub fn req_csr(r: &mut CertRequest) -> Dynamic {
-        known(r.csr_pem.clone())
+        Dynamic::from(r.csr_pem.text().to_string())
     }
     /// The VMSS deployment name in `region`: `<prefix>.<region>.cloudapp.azure.com`.
     ///
@@ -482,7 +484,7 @@ pub mod api {
         r: &mut CertRequest,
         region: &str,
     ) -> Result<String, Box<EvalAltResult>> {
-        model::deployment_name(&r.spec.subject.common_name, region).map_err(at(&ctx))
+        crate::cmg::names::deployment_name(&r.spec.subject.common_name, region).map_err(at(&ctx))
     }
     /// `CertRequest(<subject>)`.
     #[rhai_fn(global, name = "to_string", name = "to_debug", pure)]
@@ -629,7 +631,7 @@ pub mod api {
     pub fn cert_days_left(c: &mut Certificate) -> Dynamic {
         match &c.leaf {
             Some(l) => Dynamic::from(l.days_left(::time::OffsetDateTime::now_utc())),
-            None => Dynamic::from(KNOWN_AFTER_APPLY.to_string()),
+            None => Dynamic::from(AFTER_APPLY_TEXT.to_string()),
         }
     }
     /// The issuer's subject.
@@ -690,7 +692,7 @@ pub mod api {
             .leaf
             .as_ref()
             .map(|l| l.thumbprint.clone())
-            .unwrap_or_else(|| KNOWN_AFTER_APPLY.into());
+            .unwrap_or_else(|| AFTER_APPLY_TEXT.into());
         format!("Certificate({}, {thumb})", c.subject())
     }
 

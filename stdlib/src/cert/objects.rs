@@ -2,8 +2,9 @@
 //! getters are in mod.rs). A plan-mode object whose files do not exist yet is "planned":
 //! what the script asked for is known, what the write produces is not.
 
-use super::model::{self, RequestSpec};
+use super::model::RequestSpec;
 use super::x509::{self, CertInfo};
+use crate::change::Known;
 use crate::error::{ModuleError, Result};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,15 +47,15 @@ pub struct CertRequest {
     pub spec: RequestSpec,
     pub key_path: PathBuf,
     pub csr_path: PathBuf,
-    /// The CSR's PEM text; `None` while planned.
-    pub csr_pem: Option<String>,
-    /// The private key; `None` while planned.
-    pub key: Option<KeyMaterial>,
+    /// The CSR's PEM text; unknown while planned.
+    pub csr_pem: Known<String>,
+    /// The private key; unknown while planned.
+    pub key: Known<KeyMaterial>,
 }
 
 impl CertRequest {
     pub fn is_planned(&self) -> bool {
-        self.csr_pem.is_none()
+        !self.csr_pem.is_known()
     }
 }
 
@@ -174,7 +175,7 @@ impl Certificate {
 
     /// The service name with `prefix` in place of a wildcard.
     pub fn service_name_with(&self, prefix: &str) -> Result<String> {
-        model::service_name_with(&self.common_name(), prefix)
+        crate::cmg::names::service_name_with(&self.common_name(), prefix)
     }
 
     /// `<prefix>.<region>.cloudapp.azure.com`.
@@ -183,7 +184,7 @@ impl Certificate {
             Some(p) => self.service_name_with(p)?,
             None => self.service_name(),
         };
-        model::deployment_name(&service, region)
+        crate::cmg::names::deployment_name(&service, region)
     }
 }
 

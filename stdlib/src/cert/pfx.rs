@@ -1,21 +1,16 @@
 //! PFX (PKCS#12) files: `cert::export_pfx` and `cert::load_pfx` (p12-keystore).
 //! AES-256 by default, 3DES + SHA-1 for Windows Server 2016 and older (crates.md gotcha 7).
 
-use super::files::{self, PRIVATE_MODE};
-use super::model::{ExportOptions, PfxFormat};
+use super::files;
+use super::model::PfxFormat;
 use super::objects::{Certificate, KeyMaterial};
-use super::ops::ensure_current;
 use super::x509::CertInfo;
-use crate::change::{Applied, Change, KNOWN_AFTER_APPLY};
-use crate::context::Ctx;
 use crate::error::{ModuleError, Result};
-use crate::secret::{Secret, REDACTED};
-use ::time::OffsetDateTime;
+use crate::secret::Secret;
 use p12_keystore::{
     EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm, Pkcs12Archive, PrivateKey,
     PrivateKeyChain,
 };
-use serde_json::json;
 use std::path::Path;
 use zeroize::Zeroizing;
 
@@ -161,134 +156,6 @@ pub fn open_pfx(path: &Path, bytes: &[u8], password: &Secret) -> Result<Certific
     let mut cert = Certificate::from_parts(leaf, &infos, key);
     cert.pfx_path = Some(path.to_path_buf());
     Ok(cert)
-}
-
-/// `cert::load_pfx`.
-pub fn load_pfx(ctx: &Ctx, path: &str, password: &Secret) -> Result<Certificate> {
-    let path = ctx.resolve_path(path);
-    let bytes = files::read_secret(&path, "PFX file")?;
-    open_pfx(&path, &bytes, password)
-}
-
-/// `cert::export_pfx`: ensure `out` is a PFX with this key, leaf and chain, in `format`.
-pub fn export_pfx(
-    ctx: &Ctx,
-    cert: &Certificate,
-    opts: &ExportOptions,
-    password: &Secret,
-) -> Result<Certificate> {
-    let f = "cert::export_pfx";
-    if password.is_empty() {
-        return Err(
-            ModuleError::validation(format!("{f}: the password is empty"))
-                .with_hint("a PFX holding a private key must be password-protected"),
-        );
-    }
-    let out = ctx.resolve_path(&opts.out);
-    let key_str = out.display().to_string();
-    let mut result = cert.clone();
-    result.pfx_path = Some(out.clone());
-    if !cert.is_planned() && cert.key.is_none() {
-        return Err(ModuleError::validation(format!(
-            "{f}: the certificate {} has no private key, so it can't go into a PFX",
-            cert.subject()
-        ))
-        .with_hint(
-            "import it with its key: cert::import_cert(#{ certificate: ..., key: request })",
-        ));
-    }
-    if let Some(leaf) = &cert.leaf {
-        ensure_current(
-            leaf,
-            OffsetDateTime::now_utc(),
-            &format!("{f}: the certificate"),
-        )?;
-    }
-    let chain_count = if opts.include_chain {
-        cert.chain.len()
-    } else {
-        0
-    };
-    let thumb = cert
-        .leaf
-        .as_ref()
-        .map(|l| json!(l.thumbprint))
-        .unwrap_or_else(|| json!(KNOWN_AFTER_APPLY));
-
-    // Observe the existing file.
-    let mut before = None;
-    if out.exists() {
-        let bytes = files::read_secret(&out, "PFX file")?;
-        let current = open_pfx(&out, &bytes, password);
-        let same = match (&current, &cert.leaf) {
-            (Ok(existing), Some(leaf)) => {
-                let existing_chain: Vec<&str> = existing
-                    .chain
-                    .iter()
-                    .map(|c| c.thumbprint.as_str())
-                    .collect();
-                let wanted_chain: Vec<&str> = cert
-                    .chain
-                    .iter()
-                    .take(chain_count)
-                    .map(|c| c.thumbprint.as_str())
-                    .collect();
-                let same_key = match (&existing.key, &cert.key) {
-                    (Some(a), Some(b)) => {
-                        a.pkcs8() == b.pkcs8() || a.public_key().ok() == b.public_key().ok()
-                    }
-                    _ => false,
-                };
-                existing.leaf.as_ref().map(|l| &l.thumbprint) == Some(&leaf.thumbprint)
-                    && same_key
-                    && existing_chain == wanted_chain
-                    && detect_format(&bytes) == Some(opts.format)
-            }
-            _ => false,
-        };
-        if same {
-            ctx.unchanged(
-                "cert",
-                "PFX file",
-                &key_str,
-                cert.leaf.as_ref().map(|l| l.thumbprint.as_str()),
-            );
-            return Ok(result);
-        }
-        before = Some(match current {
-            Ok(c) => json!(c.leaf.map(|l| l.thumbprint).unwrap_or_default()),
-            Err(_) => json!("(unreadable with this password)"),
-        });
-    }
-    let change = if before.is_some() {
-        Change::update("cert", "PFX file", key_str)
-    } else {
-        Change::create("cert", "PFX file", key_str)
-    }
-    .field("thumbprint", before, thumb)
-    .field("format", None, json!(opts.format.as_str()))
-    .field("chain", None, json!(chain_count))
-    .field("password", None, json!(REDACTED))
-    .field("mode", None, json!("0600"));
-    if cert.is_planned() {
-        ctx.apply(change, async {
-            Err::<Applied<()>, _>(ModuleError::validation(format!(
-                "{f}: the certificate does not exist yet"
-            )))
-        })?;
-        return Ok(result);
-    }
-    let bytes = Zeroizing::new(build_pfx(cert, password, opts.include_chain, opts.format)?);
-    let leaf_thumb = cert
-        .leaf
-        .as_ref()
-        .map(|l| l.thumbprint.clone())
-        .unwrap_or_default();
-    ctx.apply(change, async move {
-        files::write_atomic(&out, &bytes, PRIVATE_MODE)?;
-        Ok(Applied::new(()).id(leaf_thumb))
-    })?;
-    Ok(result)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use crate::error::{ErrorKind, ModuleError, Result};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
+use std::time::Duration;
 use url::Url;
 
 /// The Graph API version a call uses.
@@ -259,6 +260,34 @@ pub fn graph_error(
     e.request_id = request_id;
     e.hint = hint;
     e
+}
+
+/// Retry a request that fails only because a just-created object has not replicated yet
+/// (400/404 naming a missing reference), for up to a minute. Entra replicates new
+/// objects with a delay, so a write that references one may briefly be refused.
+pub(crate) async fn with_replication_wait<F, Fut, T>(f: F) -> Result<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut delay = Duration::from_millis(500);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        match f().await {
+            Err(e)
+                if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Remote)
+                    && e.status.is_some_and(|s| s == 400 || s == 404)
+                    && (e.message.contains("does not exist")
+                        || e.message.contains("does not reference"))
+                    && tokio::time::Instant::now() + delay < deadline =>
+            {
+                tracing::debug!(error = %e, "waiting for Entra replication");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(8));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn ensure_slash(u: &Url) -> String {

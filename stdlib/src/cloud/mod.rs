@@ -1,6 +1,7 @@
 //! Transport shared by all modules: OAuth2 tokens, Graph, ARM, AdminService and blob
 //! upload clients; retry, paging, errors. Nothing outside this folder knows a URL.
 
+pub mod access;
 pub mod auth;
 pub mod graph;
 pub mod http;

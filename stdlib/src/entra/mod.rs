@@ -1,14 +1,16 @@
 //! `entra` script module: the tutorial's "Enable Azure cloud services" and admin-consent
-//! steps. Thin bindings only; the work is in `ops.rs`, the rules in `model.rs`.
+//! steps. Thin bindings only: the work is in `ops/` (one resource per file), the
+//! options and rules in `model.rs`, what scripts get back in `objects.rs`.
 
 pub mod model;
+pub mod objects;
 pub mod ops;
 
 use crate::context::Ctx;
 use crate::error::at;
 use crate::options;
 use crate::values::{optional, strings};
-use ops::{ClientSecret, EntraApp};
+use objects::{ClientSecret, EntraApp};
 use rhai::plugin::*;
 
 #[export_module]
@@ -208,12 +210,12 @@ pub mod api {
     /// Application object id.
     #[rhai_fn(global, get = "id", pure)]
     pub fn app_object_id(a: &mut EntraApp) -> String {
-        a.id.clone()
+        a.id.text().to_string()
     }
     /// Application (client) id.
     #[rhai_fn(global, get = "app_id", pure)]
     pub fn app_app_id(a: &mut EntraApp) -> String {
-        a.app_id.clone()
+        a.app_id.text().to_string()
     }
     /// Display name.
     #[rhai_fn(global, get = "display_name", pure)]
@@ -228,12 +230,12 @@ pub mod api {
     /// The app's service principal object id.
     #[rhai_fn(global, get = "service_principal_id", pure)]
     pub fn app_sp_id(a: &mut EntraApp) -> String {
-        a.service_principal_id.clone()
+        a.service_principal_id.text().to_string()
     }
     /// The `user_impersonation` scope id (server app), or `()`.
     #[rhai_fn(global, get = "scope_id", pure)]
     pub fn app_scope_id(a: &mut EntraApp) -> Dynamic {
-        optional(a.scope_id.clone())
+        optional(a.scope_id.as_ref().map(|k| k.text().to_string()))
     }
     /// `"server"` or `"client"`.
     #[rhai_fn(global, get = "kind", pure)]
@@ -249,7 +251,7 @@ pub mod api {
     /// The secret's key id.
     #[rhai_fn(global, get = "key_id", pure)]
     pub fn secret_key_id(s: &mut ClientSecret) -> String {
-        s.key_id.clone()
+        s.key_id.text().to_string()
     }
     /// The secret's display name.
     #[rhai_fn(global, get = "display_name", pure)]

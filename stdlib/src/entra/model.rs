@@ -19,6 +19,38 @@ pub const DEFAULT_HOME_PAGE_URL: &str = "https://ConfigMgrService";
 /// The secure replacement for the wizard's old `https://ConfigMgrService` App ID URI.
 pub const DEFAULT_APP_ID_URI: &str = "api://{tenantId}/ConfigMgrService";
 
+/// The `uniqueName` of the server app made for `identifier_uri`: Graph's
+/// client-provided alternate key, so two runs creating the app at once upsert one
+/// object instead of racing to make two. Derived from the unique key alone, so every
+/// machine running the same runbook derives the same name.
+pub fn server_unique_name(identifier_uri: &str) -> String {
+    format!("comgmt-server-{}", short_hash(&[identifier_uri]))
+}
+
+/// The `uniqueName` of the client app named `display_name` that reaches the server app
+/// with unique key `server_key`. A client app has no other unique key of its own.
+pub fn client_unique_name(server_key: &str, display_name: &str) -> String {
+    format!(
+        "comgmt-client-{}",
+        short_hash(&[server_key, display_name.trim()])
+    )
+}
+
+/// 16 hex digits of SHA-256 over the parts, lower-cased first: Entra compares
+/// identifier URIs case-insensitively, so `API://…` and `api://…` are one app.
+fn short_hash(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.to_lowercase().as_bytes());
+        h.update([0u8]);
+    }
+    h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Options of `entra::server_app`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -200,6 +232,17 @@ mod tests {
             initial_domain: "contoso.onmicrosoft.com".into(),
             verified_domains: vec!["contoso.onmicrosoft.com".into(), "contoso.com".into()],
         }
+    }
+
+    #[test]
+    fn unique_names_are_stable_and_distinct() {
+        let a = server_unique_name("api://t/ConfigMgrService");
+        assert_eq!(a, server_unique_name("API://T/configmgrservice"));
+        assert!(a.starts_with("comgmt-server-") && a.len() == 30, "{a}");
+        assert_ne!(
+            client_unique_name("api://t/x", "Client"),
+            client_unique_name("api://t/x", "Other")
+        );
     }
 
     #[test]

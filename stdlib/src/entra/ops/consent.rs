@@ -1,42 +1,44 @@
-//! Tenant-wide admin consent: app role assignments for application permissions, one
-//! `AllPrincipals` delegated grant per resource for delegated ones.
+//! Tenant-wide admin consent: an app role assignment per application permission, and
+//! one `AllPrincipals` delegated grant per resource for the delegated ones. Each is a
+//! resource keyed by the apps' unique keys and the permission.
 
-use super::directory::{permission_value, sp_by_app_id, str_of, with_replication_wait};
-use super::objects::{Consent, EntraApp, Permission, PermissionKind};
+use super::directory::{permission_value, sp_by_app_id};
 use super::MODULE;
-use crate::change::{Applied, Change, KNOWN_AFTER_APPLY};
-use crate::cloud::graph::odata_string;
+use crate::change::{ensure, Known, Op, Outcome, Resource, ResourceId, Written};
+use crate::cloud::access::Writer;
+use crate::cloud::graph::{odata_string, with_replication_wait};
 use crate::context::Ctx;
+use crate::entra::objects::{str_of, Consent, EntraApp, Permission, PermissionKind};
 use crate::error::{ModuleError, Result};
 use serde_json::{json, Value};
 
-/// A resource the app asks permissions of, as far as it is known (not in a plan that
-/// creates it).
-struct Resource {
+/// A resource app the client asks permissions of, as far as it is known (not in a
+/// plan that creates it).
+struct ResourceApp {
     name: String,
-    sp_id: String,
+    key: String,
+    sp_id: Known<String>,
     sp: Option<Value>,
 }
 
-impl Resource {
-    fn lookup(ctx: &Ctx, first: &Permission) -> Result<Resource> {
-        if first.resource_app_id == KNOWN_AFTER_APPLY {
-            return Ok(Resource {
+impl ResourceApp {
+    fn lookup(ctx: &Ctx, first: &Permission) -> Result<ResourceApp> {
+        let Some(app_id) = first.resource_app_id.value() else {
+            return Ok(ResourceApp {
                 name: first.resource.clone(),
-                sp_id: KNOWN_AFTER_APPLY.into(),
+                key: first.resource_key.clone(),
+                sp_id: Known::AfterApply,
                 sp: None,
             });
-        }
-        let sp = sp_by_app_id(ctx, &first.resource_app_id)?.ok_or_else(|| {
-            ModuleError::not_found(format!(
-                "no service principal for resource app {}",
-                first.resource_app_id
-            ))
-            .with_hint("ensure the server app (entra::server_app) before granting consent")
+        };
+        let sp = sp_by_app_id(ctx, app_id)?.ok_or_else(|| {
+            ModuleError::not_found(format!("no service principal for resource app {app_id}"))
+                .with_hint("ensure the server app (entra::server_app) before granting consent")
         })?;
-        Ok(Resource {
+        Ok(ResourceApp {
             name: str_of(&sp, "displayName"),
-            sp_id: str_of(&sp, "id"),
+            key: first.resource_key.clone(),
+            sp_id: Known::Value(str_of(&sp, "id")),
             sp: Some(sp),
         })
     }
@@ -49,34 +51,30 @@ impl Resource {
         self.sp
             .as_ref()
             .and_then(|sp| permission_value(sp, p))
-            .unwrap_or_else(|| p.id.clone())
+            .unwrap_or_else(|| p.id.text().to_string())
     }
 }
 
 /// Grant tenant-wide admin consent for everything `app` asks for.
 pub fn grant_admin_consent(ctx: &Ctx, app: &EntraApp) -> Result<Consent> {
     let mut consent = Consent::default();
-    let client_known = app.service_principal_id != KNOWN_AFTER_APPLY;
-    let existing_roles: Vec<Value> = if client_known {
-        ctx.block_on(ctx.cloud.graph.list(
-            &format!(
-                "servicePrincipals/{}/appRoleAssignments",
-                app.service_principal_id
-            ),
-            &[],
-        ))?
-    } else {
-        Vec::new()
-    };
     for perms in by_resource(&app.required) {
-        let resource = Resource::lookup(ctx, perms[0])?;
+        let resource = ResourceApp::lookup(ctx, perms[0])?;
         for p in perms
             .iter()
             .filter(|p| p.kind == PermissionKind::Application)
         {
             let value = resource.value_of(p);
             consent.roles.push(format!("{}: {value}", resource.name));
-            assign_role(ctx, app, &resource, p, &value, &existing_roles)?;
+            ensure(
+                ctx,
+                RoleAssignment {
+                    client: app,
+                    resource: &resource,
+                    permission: p,
+                    value,
+                },
+            )?;
         }
         let scopes: Vec<String> = perms
             .iter()
@@ -87,7 +85,14 @@ pub fn grant_admin_consent(ctx: &Ctx, app: &EntraApp) -> Result<Consent> {
             consent
                 .scopes
                 .extend(scopes.iter().map(|s| format!("{}: {s}", resource.name)));
-            grant_scopes(ctx, app, &resource, &scopes, client_known)?;
+            ensure(
+                ctx,
+                PermissionGrant {
+                    client: app,
+                    resource: &resource,
+                    scopes,
+                },
+            )?;
         }
     }
     Ok(consent)
@@ -99,7 +104,7 @@ fn by_resource(required: &[Permission]) -> Vec<Vec<&Permission>> {
     for p in required {
         match groups
             .iter_mut()
-            .find(|g| g[0].resource_app_id == p.resource_app_id)
+            .find(|g| g[0].resource_key == p.resource_key)
         {
             Some(g) => g.push(p),
             None => groups.push(vec![p]),
@@ -108,123 +113,207 @@ fn by_resource(required: &[Permission]) -> Vec<Vec<&Permission>> {
     groups
 }
 
-fn assign_role(
-    ctx: &Ctx,
-    app: &EntraApp,
-    resource: &Resource,
-    p: &Permission,
-    value: &str,
-    existing: &[Value],
-) -> Result<()> {
-    let key = format!("{} -> {}: {value}", app.display_name, resource.name);
-    let present = existing.iter().any(|a| {
-        a["appRoleId"].as_str() == Some(p.id.as_str())
-            && a["resourceId"].as_str() == Some(resource.sp_id.as_str())
-    });
-    if present {
-        ctx.unchanged(MODULE, "app role assignment", &key, None);
-        return Ok(());
-    }
-    let body = json!({
-        "principalId": app.service_principal_id,
-        "resourceId": resource.sp_id,
-        "appRoleId": p.id,
-    });
-    let path = format!("servicePrincipals/{}/appRoleAssignedTo", resource.sp_id);
-    let change = Change::create(MODULE, "app role assignment", &key)
-        .field("principalId", None, json!(app.service_principal_id))
-        .field("resourceId", None, json!(resource.sp_id))
-        .field("appRole", None, json!(value));
-    let graph = &ctx.cloud.graph;
-    ctx.apply(change, async {
-        let r = with_replication_wait(|| graph.post(&path, &body)).await?;
-        let id = str_of(&r.body, "id");
-        Ok(Applied::new(()).id(id).request_id(r.request_id))
-    })?;
-    Ok(())
+/// One application permission granted: `client` holds `permission` on `resource`.
+struct RoleAssignment<'a> {
+    client: &'a EntraApp,
+    resource: &'a ResourceApp,
+    permission: &'a Permission,
+    value: String,
 }
 
-fn grant_scopes(
-    ctx: &Ctx,
-    app: &EntraApp,
-    resource: &Resource,
-    wanted: &[String],
-    client_known: bool,
-) -> Result<()> {
-    let key = format!(
-        "{} -> {}: {}",
-        app.display_name,
-        resource.name,
-        wanted.join(" ")
-    );
-    let existing = if client_known && resource.sp.is_some() {
+impl Resource for RoleAssignment<'_> {
+    type Output = ();
+
+    fn id(&self, _observed: Option<&Value>) -> ResourceId {
+        ResourceId::new(
+            MODULE,
+            "app role assignment",
+            format!(
+                "{} -> {}: {}",
+                self.client.key, self.resource.key, self.value
+            ),
+        )
+        .label(format!(
+            "{} -> {}: {}",
+            self.client.display_name, self.resource.name, self.value
+        ))
+    }
+
+    fn observe(&self, ctx: &Ctx) -> Result<Option<Value>> {
+        let (Some(sp), Some(resource_sp), Some(role)) = (
+            self.client.service_principal_id.value(),
+            self.resource.sp_id.value(),
+            self.permission.id.value(),
+        ) else {
+            return Ok(None);
+        };
+        let existing = ctx.block_on(
+            ctx.read()
+                .graph()
+                .list(&format!("servicePrincipals/{sp}/appRoleAssignments"), &[]),
+        )?;
+        Ok(existing.into_iter().find(|a| {
+            a["appRoleId"].as_str() == Some(role) && a["resourceId"].as_str() == Some(resource_sp)
+        }))
+    }
+
+    fn desired(&self, observed: Option<&Value>) -> Result<Value> {
+        Ok(match observed {
+            Some(a) => json!({"appRoleId": a["appRoleId"]}),
+            None => json!({
+                "principalId": self.client.service_principal_id.value(),
+                "resourceId": self.resource.sp_id.value(),
+                "appRoleId": self.permission.id.value(),
+            }),
+        })
+    }
+
+    fn unknown_fields(&self, _observed: Option<&Value>) -> Vec<&'static str> {
+        let mut u = vec!["id"];
+        if !self.client.service_principal_id.is_known() {
+            u.push("principalId");
+        }
+        if !self.resource.sp_id.is_known() {
+            u.push("resourceId");
+        }
+        u
+    }
+
+    async fn write(&self, w: &Writer<'_>, op: Op<'_>) -> Result<Written> {
+        let Op::Create { body } = op else {
+            return Err(ModuleError::validation(
+                "an app role assignment is never updated",
+            ));
+        };
+        let path = format!(
+            "servicePrincipals/{}/appRoleAssignedTo",
+            self.resource.sp_id
+        );
+        // The client's service principal may be minutes old.
+        let graph = w.graph();
+        let r = with_replication_wait(|| graph.post(&path, body)).await?;
+        let id = str_of(&r.body, "id");
+        Ok(Written::new(r.body).id(id))
+    }
+
+    fn output(self, _outcome: Outcome) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The tenant-wide (`AllPrincipals`) grant of delegated `scopes` on `resource`.
+struct PermissionGrant<'a> {
+    client: &'a EntraApp,
+    resource: &'a ResourceApp,
+    scopes: Vec<String>,
+}
+
+impl Resource for PermissionGrant<'_> {
+    type Output = ();
+
+    fn id(&self, _observed: Option<&Value>) -> ResourceId {
+        ResourceId::new(
+            MODULE,
+            "delegated permission grant",
+            format!(
+                "{} -> {}: AllPrincipals",
+                self.client.key, self.resource.key
+            ),
+        )
+        .label(format!(
+            "{} -> {}: {}",
+            self.client.display_name,
+            self.resource.name,
+            self.scopes.join(" ")
+        ))
+    }
+
+    fn observe(&self, ctx: &Ctx) -> Result<Option<Value>> {
+        let (Some(sp), Some(resource_sp)) = (
+            self.client.service_principal_id.value(),
+            self.resource.sp_id.value(),
+        ) else {
+            return Ok(None);
+        };
         let filter = format!(
             "clientId eq {} and consentType eq 'AllPrincipals'",
-            odata_string(&app.service_principal_id)
+            odata_string(sp)
         );
-        ctx.block_on(
-            ctx.cloud
-                .graph
+        let grants = ctx.block_on(
+            ctx.read()
+                .graph()
                 .list("oauth2PermissionGrants", &[("$filter", &filter)]),
-        )?
-        .into_iter()
-        .find(|g| g["resourceId"].as_str() == Some(resource.sp_id.as_str()))
-    } else {
-        None
-    };
-    let graph = &ctx.cloud.graph;
-    match existing {
-        Some(grant) => {
-            let have: Vec<&str> = grant["scope"]
-                .as_str()
-                .unwrap_or("")
-                .split_whitespace()
-                .collect();
-            let missing: Vec<&String> = wanted
-                .iter()
-                .filter(|w| !have.contains(&w.as_str()))
-                .collect();
-            let grant_id = str_of(&grant, "id");
-            if missing.is_empty() {
-                ctx.unchanged(MODULE, "delegated permission grant", &key, Some(&grant_id));
-                return Ok(());
+        )?;
+        Ok(grants
+            .into_iter()
+            .find(|g| g["resourceId"].as_str() == Some(resource_sp.as_str())))
+    }
+
+    fn desired(&self, observed: Option<&Value>) -> Result<Value> {
+        Ok(match observed {
+            Some(g) => {
+                // Keep every scope granted; add the missing ones.
+                let have = g["scope"].as_str().unwrap_or("");
+                let mut all: Vec<&str> = have.split_whitespace().collect();
+                let missing: Vec<&str> = self
+                    .scopes
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|s| !all.contains(s))
+                    .collect();
+                let scope = if missing.is_empty() {
+                    have.to_string()
+                } else {
+                    all.extend(missing);
+                    all.join(" ")
+                };
+                json!({"scope": scope})
             }
-            let mut all: Vec<String> = have.iter().map(|s| s.to_string()).collect();
-            all.extend(missing.into_iter().cloned());
-            let scope = all.join(" ");
-            let change = Change::update(MODULE, "delegated permission grant", &key).field(
-                "scope",
-                Some(grant["scope"].clone()),
-                json!(scope),
-            );
-            let path = format!("oauth2PermissionGrants/{grant_id}");
-            ctx.apply(change, async {
-                let r = graph.patch(&path, &json!({"scope": scope})).await?;
-                Ok(Applied::new(())
-                    .id(grant_id.clone())
-                    .request_id(r.request_id))
-            })?;
-        }
-        None => {
-            let scope = wanted.join(" ");
-            let body = json!({
-                "clientId": app.service_principal_id,
+            None => json!({
+                "clientId": self.client.service_principal_id.value(),
                 "consentType": "AllPrincipals",
-                "resourceId": resource.sp_id,
-                "scope": scope,
-            });
-            let change = Change::create(MODULE, "delegated permission grant", &key)
-                .field("clientId", None, json!(app.service_principal_id))
-                .field("consentType", None, json!("AllPrincipals"))
-                .field("resourceId", None, json!(resource.sp_id))
-                .field("scope", None, json!(scope));
-            ctx.apply(change, async {
+                "resourceId": self.resource.sp_id.value(),
+                "scope": self.scopes.join(" "),
+            }),
+        })
+    }
+
+    fn unknown_fields(&self, observed: Option<&Value>) -> Vec<&'static str> {
+        let mut u = Vec::new();
+        if observed.is_none() {
+            u.push("id");
+        }
+        if !self.client.service_principal_id.is_known() {
+            u.push("clientId");
+        }
+        if !self.resource.sp_id.is_known() {
+            u.push("resourceId");
+        }
+        u
+    }
+
+    async fn write(&self, w: &Writer<'_>, op: Op<'_>) -> Result<Written> {
+        match op {
+            Op::Create { body } => {
+                let graph = w.graph();
                 let r =
-                    with_replication_wait(|| graph.post("oauth2PermissionGrants", &body)).await?;
+                    with_replication_wait(|| graph.post("oauth2PermissionGrants", body)).await?;
                 let id = str_of(&r.body, "id");
-                Ok(Applied::new(()).id(id).request_id(r.request_id))
-            })?;
+                Ok(Written::new(r.body).id(id))
+            }
+            Op::Update {
+                observed, patch, ..
+            } => {
+                let id = str_of(observed, "id");
+                w.graph()
+                    .patch(&format!("oauth2PermissionGrants/{id}"), patch)
+                    .await?;
+                Ok(Written::new(crate::change::merge(observed, patch)).id(id))
+            }
         }
     }
-    Ok(())
+
+    fn output(self, _outcome: Outcome) -> Result<()> {
+        Ok(())
+    }
 }

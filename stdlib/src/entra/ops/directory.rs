@@ -1,17 +1,16 @@
 //! Reading the directory: the tenant, service principals, permission ids, apps by key;
 //! plus the small JSON helpers the writers share.
 
-use super::objects::{required_of, EntraApp, Permission, PermissionKind, Tenant};
-use crate::change::FieldChange;
+use crate::change::Known;
 use crate::cloud::graph::odata_string;
 use crate::context::Ctx;
 use crate::entra::model::{TenantFacts, GRAPH_APP_ID};
-use crate::error::{ErrorKind, ModuleError, Result};
-use serde_json::{json, Value};
-use std::time::Duration;
+use crate::entra::objects::{required_of, str_of, EntraApp, Permission, PermissionKind, Tenant};
+use crate::error::{ModuleError, Result};
+use serde_json::Value;
 
 pub fn tenant(ctx: &Ctx) -> Result<Tenant> {
-    let orgs = ctx.block_on(ctx.cloud.graph.list(
+    let orgs = ctx.block_on(ctx.read().graph().list(
         "organization",
         &[("$select", "id,displayName,verifiedDomains")],
     ))?;
@@ -51,7 +50,7 @@ pub fn graph_sp(ctx: &Ctx) -> Result<Value> {
 
 pub fn sp_by_app_id(ctx: &Ctx, app_id: &str) -> Result<Option<Value>> {
     let filter = format!("appId eq {}", odata_string(app_id));
-    let found = ctx.block_on(ctx.cloud.graph.list(
+    let found = ctx.block_on(ctx.read().graph().list(
         "servicePrincipals",
         &[
             ("$filter", &filter),
@@ -81,9 +80,10 @@ pub fn permission(sp: &Value, kind: PermissionKind, value: &str) -> Result<Permi
             ))
         })?;
     Ok(Permission {
-        resource_app_id: str_of(sp, "appId"),
+        resource_app_id: Known::Value(str_of(sp, "appId")),
+        resource_key: str_of(sp, "appId"),
         resource: str_of(sp, "displayName"),
-        id: id.to_string(),
+        id: Known::known(id),
         value: value.to_string(),
         kind,
     })
@@ -94,7 +94,7 @@ pub fn permission_value(sp: &Value, p: &Permission) -> Option<String> {
     sp[p.kind.sp_list()]
         .as_array()?
         .iter()
-        .find(|x| x["id"].as_str() == Some(p.id.as_str()))
+        .find(|x| p.id.value().is_some_and(|id| x["id"].as_str() == Some(id)))
         .and_then(|x| x["value"].as_str())
         .map(str::to_string)
 }
@@ -102,8 +102,8 @@ pub fn permission_value(sp: &Value, p: &Permission) -> Option<String> {
 pub fn app_by_identifier_uri(ctx: &Ctx, uri: &str) -> Result<Option<Value>> {
     let filter = format!("identifierUris/any(x:x eq {})", odata_string(uri));
     let mut found = ctx.block_on(
-        ctx.cloud
-            .graph
+        ctx.read()
+            .graph()
             .list("applications", &[("$filter", &filter)]),
     )?;
     match found.len() {
@@ -115,8 +115,16 @@ pub fn app_by_identifier_uri(ctx: &Ctx, uri: &str) -> Result<Option<Value>> {
     }
 }
 
+/// An app by its client-provided alternate key `uniqueName`.
+pub fn app_by_unique_name(ctx: &Ctx, unique_name: &str) -> Result<Option<Value>> {
+    ctx.block_on(ctx.read().graph().get_opt(
+        &format!("applications(uniqueName={})", odata_string(unique_name)),
+        &[],
+    ))
+}
+
 pub fn app_by_app_id(ctx: &Ctx, app_id: &str) -> Result<Option<Value>> {
-    ctx.block_on(ctx.cloud.graph.get_opt(
+    ctx.block_on(ctx.read().graph().get_opt(
         &format!("applications(appId={})", odata_string(app_id)),
         &[],
     ))
@@ -136,66 +144,15 @@ pub fn find_app(ctx: &Ctx, key: &str) -> Result<Option<EntraApp>> {
         .and_then(Value::as_str)
         .map(str::to_string);
     let kind = if uri.is_some() { "server" } else { "client" };
-    let mut app = EntraApp::from_graph(&v, kind, uri, required_of(&v));
-    if let Some(sp) = sp_by_app_id(ctx, &app.app_id)? {
-        app.service_principal_id = str_of(&sp, "id");
+    let app_key = uri
+        .clone()
+        .or_else(|| v["uniqueName"].as_str().map(str::to_string))
+        .unwrap_or_else(|| str_of(&v, "appId"));
+    let mut app = EntraApp::from_graph(&v, kind, app_key, uri, required_of(&v));
+    if let Some(sp) = sp_by_app_id(ctx, &str_of(&v, "appId"))? {
+        app.service_principal_id = Known::Value(str_of(&sp, "id"));
     }
     Ok(Some(app))
-}
-
-/// Retry a request that fails only because a just-created object has not replicated yet
-/// (400/404 naming a missing reference), for up to a minute.
-pub async fn with_replication_wait<F, Fut, T>(f: F) -> Result<T>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<T>>,
-{
-    let mut delay = Duration::from_millis(500);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        match f().await {
-            Err(e)
-                if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Remote)
-                    && e.status.is_some_and(|s| s == 400 || s == 404)
-                    && (e.message.contains("does not exist")
-                        || e.message.contains("does not reference"))
-                    && tokio::time::Instant::now() + delay < deadline =>
-            {
-                tracing::debug!(error = %e, "waiting for Entra replication");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(8));
-            }
-            other => return other,
-        }
-    }
-}
-
-pub fn str_of(v: &Value, k: &str) -> String {
-    v[k].as_str().unwrap_or_default().to_string()
-}
-
-pub fn contains_str(list: &Value, s: &str) -> bool {
-    list.as_array()
-        .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(s)))
-}
-
-/// `list` plus whichever of `add` it lacks, order kept.
-pub fn union(list: &Value, add: &[String]) -> Value {
-    let mut out: Vec<Value> = list.as_array().cloned().unwrap_or_default();
-    for s in add {
-        if !out.iter().any(|v| v.as_str() == Some(s)) {
-            out.push(json!(s));
-        }
-    }
-    Value::Array(out)
-}
-
-pub fn field(path: &str, before: &Value, after: Value) -> FieldChange {
-    FieldChange {
-        path: path.to_string(),
-        before: Some(before.clone()),
-        after,
-    }
 }
 
 pub fn parse_time(v: &Value) -> Option<time::OffsetDateTime> {

@@ -1,7 +1,6 @@
 //! The objects scripts hold (apps, secrets, consent) and the permission lists apps carry.
 
-use super::directory::str_of;
-use crate::change::KNOWN_AFTER_APPLY;
+use crate::change::Known;
 use crate::entra::model::{TenantFacts, GRAPH_APP_ID, USER_IMPERSONATION};
 use crate::secret::Secret;
 use serde_json::{json, Value};
@@ -46,10 +45,15 @@ impl PermissionKind {
 /// One permission an app asks for on a resource.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Permission {
-    pub resource_app_id: String,
+    /// Unknown in a plan that creates the resource app (the server app).
+    pub resource_app_id: Known<String>,
+    /// The resource app's unique key (its appId, or the server app's identifier URI),
+    /// for the keys of consent objects.
+    pub resource_key: String,
     /// The resource's display name, for plans ("Microsoft Graph").
     pub resource: String,
-    pub id: String,
+    /// Unknown in a plan that creates the scope (the server app's `user_impersonation`).
+    pub id: Known<String>,
     /// e.g. `Directory.Read.All`; empty when only the id is known.
     pub value: String,
     pub kind: PermissionKind,
@@ -59,7 +63,7 @@ impl Permission {
     /// `Microsoft Graph Directory.Read.All (application)`.
     pub fn label(&self) -> String {
         let what = if self.value.is_empty() {
-            &self.id
+            self.id.text()
         } else {
             &self.value
         };
@@ -72,15 +76,18 @@ impl Permission {
 pub struct EntraApp {
     /// "server" or "client".
     pub kind: &'static str,
+    /// The unique key it is found by and journalled under: the identifier URI (server
+    /// app), the `uniqueName` (client app made here) or the appId (an adopted app).
+    pub key: String,
     /// Application object id.
-    pub id: String,
+    pub id: Known<String>,
     /// Application (client) id.
-    pub app_id: String,
+    pub app_id: Known<String>,
     pub display_name: String,
     pub identifier_uri: Option<String>,
-    pub service_principal_id: String,
+    pub service_principal_id: Known<String>,
     /// The server app's `user_impersonation` scope id.
-    pub scope_id: Option<String>,
+    pub scope_id: Option<Known<String>>,
     /// What the app asks for.
     pub required: Vec<Permission>,
 }
@@ -88,24 +95,26 @@ pub struct EntraApp {
 impl EntraApp {
     /// False in a plan, for an app that does not exist yet.
     pub fn is_known(&self) -> bool {
-        self.id != KNOWN_AFTER_APPLY && self.app_id != KNOWN_AFTER_APPLY
+        self.id.is_known() && self.app_id.is_known()
     }
 
     /// An app as Graph returned it.
     pub fn from_graph(
         v: &Value,
         kind: &'static str,
+        key: String,
         uri: Option<String>,
         required: Vec<Permission>,
     ) -> Self {
         EntraApp {
             kind,
-            id: str_of(v, "id"),
-            app_id: str_of(v, "appId"),
+            key,
+            id: known_str(v, "id"),
+            app_id: known_str(v, "appId"),
             display_name: str_of(v, "displayName"),
             identifier_uri: uri,
-            service_principal_id: KNOWN_AFTER_APPLY.into(),
-            scope_id: scope_id_of(v),
+            service_principal_id: Known::AfterApply,
+            scope_id: scope_id_of(v).map(Known::Value),
             required,
         }
     }
@@ -113,28 +122,39 @@ impl EntraApp {
     /// An app a plan would create: ids are not known yet.
     pub fn planned(
         kind: &'static str,
+        key: String,
         name: &str,
         uri: Option<String>,
         required: Vec<Permission>,
     ) -> Self {
         EntraApp {
             kind,
-            id: KNOWN_AFTER_APPLY.into(),
-            app_id: KNOWN_AFTER_APPLY.into(),
+            key,
+            id: Known::AfterApply,
+            app_id: Known::AfterApply,
             display_name: name.to_string(),
             identifier_uri: uri,
-            service_principal_id: KNOWN_AFTER_APPLY.into(),
-            scope_id: (kind == "server").then(|| KNOWN_AFTER_APPLY.into()),
+            service_principal_id: Known::AfterApply,
+            scope_id: (kind == "server").then_some(Known::AfterApply),
             required,
         }
     }
+}
+
+/// A string property, unknown when absent (an object a plan would create).
+pub fn known_str(v: &Value, k: &str) -> Known<String> {
+    v[k].as_str().map(str::to_string).into()
+}
+
+pub fn str_of(v: &Value, k: &str) -> String {
+    v[k].as_str().unwrap_or_default().to_string()
 }
 
 /// A client secret. `value` is present only right after it was created: Entra shows a
 /// secret's text once.
 #[derive(Debug, Clone)]
 pub struct ClientSecret {
-    pub key_id: String,
+    pub key_id: Known<String>,
     pub display_name: String,
     pub end_date_time: String,
     pub value: Option<Secret>,
@@ -181,8 +201,9 @@ pub fn required_of(v: &Value) -> Vec<Permission> {
                 } else {
                     res.clone()
                 },
-                resource_app_id: res.clone(),
-                id: str_of(a, "id"),
+                resource_app_id: Known::Value(res.clone()),
+                resource_key: res.clone(),
+                id: known_str(a, "id"),
                 value: String::new(),
                 kind,
             });
@@ -191,41 +212,34 @@ pub fn required_of(v: &Value) -> Vec<Permission> {
     out
 }
 
-/// `requiredResourceAccess` for a new app: one entry per resource.
-pub fn required_json(required: &[Permission]) -> Value {
-    add_required(&json!([]), required).0
+/// `requiredResourceAccess` for a new app, one entry per resource; `None` when a
+/// permission's ids are not known yet (a plan that creates the server app).
+pub fn required_json(required: &[Permission]) -> Option<Value> {
+    add_required(&json!([]), required)
 }
 
-/// Add what `required` asks for to the app's current list; keep whatever else it has.
-/// Returns the new list and whether anything was missing.
-pub fn add_required(current: &Value, required: &[Permission]) -> (Value, bool) {
+/// The app's current list with what `required` asks for added; whatever else the app
+/// asks for is kept. `None` when a permission's ids are not known yet.
+pub fn add_required(current: &Value, required: &[Permission]) -> Option<Value> {
     let mut list: Vec<Value> = current.as_array().cloned().unwrap_or_default();
-    let mut missing = false;
     for p in required {
-        let entry = json!({"id": p.id, "type": p.kind.graph_type()});
-        let res = list
+        let (Some(res), Some(id)) = (p.resource_app_id.value(), p.id.value()) else {
+            return None;
+        };
+        let entry = json!({"id": id, "type": p.kind.graph_type()});
+        match list
             .iter_mut()
-            .find(|r| r["resourceAppId"].as_str() == Some(p.resource_app_id.as_str()));
-        match res {
-            Some(r) => {
-                let has = r["resourceAccess"]
-                    .as_array()
-                    .is_some_and(|a| a.contains(&entry));
-                if !has {
-                    missing = true;
-                    match r["resourceAccess"].as_array_mut() {
-                        Some(a) => a.push(entry),
-                        None => r["resourceAccess"] = json!([entry]),
-                    }
-                }
-            }
-            None => {
-                missing = true;
-                list.push(json!({"resourceAppId": p.resource_app_id, "resourceAccess": [entry]}));
-            }
+            .find(|r| r["resourceAppId"].as_str() == Some(res.as_str()))
+        {
+            Some(r) => match r["resourceAccess"].as_array_mut() {
+                Some(a) if a.contains(&entry) => {}
+                Some(a) => a.push(entry),
+                None => r["resourceAccess"] = json!([entry]),
+            },
+            None => list.push(json!({"resourceAppId": res, "resourceAccess": [entry]})),
         }
     }
-    (Value::Array(list), missing)
+    Some(Value::Array(list))
 }
 
 /// Permission labels for a plan.
@@ -239,9 +253,10 @@ mod tests {
 
     fn perm(res: &str, id: &str, kind: PermissionKind) -> Permission {
         Permission {
-            resource_app_id: res.into(),
+            resource_app_id: Known::known(res),
+            resource_key: res.into(),
             resource: res.into(),
-            id: id.into(),
+            id: Known::known(id),
             value: String::new(),
             kind,
         }
@@ -252,11 +267,12 @@ mod tests {
         let current =
             json!([{"resourceAppId": "g", "resourceAccess": [{"id": "x", "type": "Scope"}]}]);
         let role = [perm("g", "r", PermissionKind::Application)];
-        let (after, missing) = add_required(&current, &role);
-        assert!(missing);
+        let after = add_required(&current, &role).unwrap();
         assert_eq!(after[0]["resourceAccess"].as_array().unwrap().len(), 2);
-        let (_, missing) = add_required(&after, &role);
-        assert!(!missing);
+        assert_eq!(add_required(&after, &role).unwrap(), after);
+        let mut unknown = role[0].clone();
+        unknown.id = Known::AfterApply;
+        assert!(add_required(&current, &[unknown]).is_none());
     }
 
     #[test]
@@ -265,7 +281,8 @@ mod tests {
             perm("a", "1", PermissionKind::Delegated),
             perm("b", "2", PermissionKind::Delegated),
             perm("a", "3", PermissionKind::Application),
-        ]);
+        ])
+        .unwrap();
         assert_eq!(v.as_array().unwrap().len(), 2);
         assert_eq!(v[0]["resourceAccess"].as_array().unwrap().len(), 2);
         assert_eq!(required_of(&json!({"requiredResourceAccess": v})).len(), 3);
