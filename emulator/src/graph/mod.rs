@@ -69,12 +69,26 @@ fn ids_of(req: &Request) -> RequestIds {
         .unwrap_or_else(|| RequestIds::from_headers(req.headers()))
 }
 
+/// Graph takes tokens for Graph (by URI or app id) and, for kiota's derived scope, for
+/// the emulator's own base URL.
 async fn auth(State(st): State<Shared>, req: Request, next: Next) -> Response {
+    use crate::identity::bearer::{check_bearer, own_base_audiences, BearerProblem};
     let base = st.base_url(req.uri(), req.headers());
-    match crate::identity::check_graph_token(&st, req.headers(), &base) {
-        Ok(_) => next.run(req).await,
-        Err(e) => e.render(&ids_of(&req)),
-    }
+    let own = own_base_audiences(&base);
+    let mut audiences: Vec<&str> = crate::identity::GRAPH_AUDIENCES.to_vec();
+    audiences.extend(own.iter().map(String::as_str));
+    let message = match check_bearer(&st, req.headers(), &audiences) {
+        Ok(_) => return next.run(req).await,
+        Err(BearerProblem::Missing) => "Access token is empty.",
+        Err(BearerProblem::Malformed) => "CompactToken parsing failed with error code: 80049217",
+        Err(BearerProblem::BadSignature) => "Access token validation failure.",
+        Err(BearerProblem::Expired) => "Lifetime validation failed, the token is expired.",
+        Err(BearerProblem::WrongIssuer) => "Access token validation failure. Invalid issuer.",
+        Err(BearerProblem::WrongAudience(_)) => {
+            "Access token validation failure. Invalid audience."
+        }
+    };
+    GraphError::unauthorized(message).render(&ids_of(&req))
 }
 
 /// What a handler needs to know about the request.
