@@ -13,6 +13,7 @@ mod errors;
 mod faults;
 mod graph;
 mod identity;
+mod odata;
 mod reqlog;
 mod seed;
 mod server;
