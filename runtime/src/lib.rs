@@ -9,6 +9,7 @@ pub mod cli;
 pub mod diagnostics;
 pub mod docs;
 pub mod engine;
+pub mod lock;
 pub mod logging;
 pub mod profile;
 pub mod render;

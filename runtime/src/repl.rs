@@ -303,6 +303,12 @@ pub fn session(spec: &TargetSpec) -> anyhow::Result<Session> {
         .thread_name("comgmt-rt")
         .enable_all()
         .build()?;
+    // Changes apply at once: hold the folder like a run does.
+    let lock = crate::lock::acquire(
+        std::path::Path::new(target::STATE_DIR),
+        crate::lock::LockKind::Exclusive,
+    )
+    .map_err(|why| anyhow::anyhow!(why))?;
     let Connected {
         name,
         config,
@@ -355,6 +361,7 @@ pub fn session(spec: &TargetSpec) -> anyhow::Result<Session> {
         keep_alive: Some(Box::new(Running {
             emulator,
             rt: Some(rt),
+            _lock: lock,
         })),
     })
 }
@@ -363,6 +370,8 @@ pub fn session(spec: &TargetSpec) -> anyhow::Result<Session> {
 struct Running {
     emulator: Option<comgmt_emulator::EmulatorHandle>,
     rt: Option<tokio::runtime::Runtime>,
+    /// The folder's run lock, released last.
+    _lock: Option<crate::lock::RunLock>,
 }
 
 impl Drop for Running {

@@ -4,6 +4,7 @@
 //! emulator and HTTP. Ctrl-C stops the script at its next operation.
 
 use crate::diagnostics::{self, Diag, Sources};
+use crate::lock::{self, LockKind};
 use crate::render::{Console, OutputFormat};
 use crate::target::{self, Connected, TargetSpec, UsageError};
 use comgmt_stdlib::cloud::Cloud;
@@ -81,6 +82,19 @@ pub fn execute(opts: &RunOptions) -> i32 {
                 "io",
                 &format!("cannot start the async runtime: {e}"),
             );
+            return crate::exit::FAILURE;
+        }
+    };
+
+    // Held until the run ends: no second run in this folder meanwhile.
+    let lock_kind = match opts.mode {
+        Mode::Apply => LockKind::Exclusive,
+        Mode::Plan => LockKind::Shared,
+    };
+    let _lock = match lock::acquire(Path::new(target::STATE_DIR), lock_kind) {
+        Ok(l) => l,
+        Err(why) => {
+            diagnostics::emit_plain(format, "conflict", &why);
             return crate::exit::FAILURE;
         }
     };

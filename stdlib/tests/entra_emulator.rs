@@ -2,7 +2,7 @@
 //! drift repair, plan mode and secrets.
 
 use comgmt_emulator::{EmulatorConfig, EmulatorHandle};
-use comgmt_stdlib::change::Action;
+use comgmt_stdlib::change::{diff, Action, DEFAULT_ARRAY_KEYS};
 use comgmt_stdlib::testing::{run_in, TestRun};
 use comgmt_stdlib::Mode;
 use serde_json::{json, Value};
@@ -202,4 +202,175 @@ fn a_new_secret_is_added_only_when_the_old_one_is_about_to_expire() {
     assert!(app["passwordCredentials"][0]
         .get("secretText")
         .is_none_or(Value::is_null));
+}
+
+/// The value at a dotted path of a Graph object.
+fn at<'v>(v: &'v Value, path: &str) -> &'v Value {
+    path.split('.').fold(v, |v, k| &v[k])
+}
+
+/// A plan lists every field a create sends: the plan's fields are the applied create's
+/// fields, and every known one is what the created object holds (the review found
+/// `signInAudience` and `web.redirectUris` missing from the server app's plan and
+/// `signInAudience` from the client app's).
+#[test]
+fn a_create_plan_shows_every_field_the_create_sends() {
+    let lab = Lab::new();
+    let plan = lab.run(Mode::Plan);
+    plan.engine.run(SETUP).unwrap();
+    let run = lab.run(Mode::Apply);
+    run.engine.run(SETUP).unwrap();
+    let planned = plan.output.changes.lock().unwrap().clone();
+    let applied = run.output.changes.lock().unwrap().clone();
+    let apps = lab.list(&run, "applications");
+    for object in ["server application", "client application"] {
+        let p = planned.iter().find(|c| c.object == object).unwrap();
+        let a = applied.iter().find(|c| c.object == object).unwrap();
+        let paths = |c: &comgmt_stdlib::change::ChangeRecord| {
+            let mut v: Vec<String> = c.fields.iter().map(|f| f.path.clone()).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            paths(p),
+            paths(a),
+            "{object}: plan and apply list other fields"
+        );
+        assert!(
+            paths(p).contains(&"signInAudience".to_string()),
+            "{object}: {:?}",
+            paths(p)
+        );
+        let made = apps
+            .iter()
+            .find(|x| x["displayName"] == a.label.clone().unwrap_or_default())
+            .unwrap();
+        for f in &a.fields {
+            // What was sent is in the object (the service may add to it, e.g. a
+            // scope's `origin`).
+            if let Some(v) = f.after.value() {
+                let missing = diff(v, at(made, &f.path), DEFAULT_ARRAY_KEYS);
+                assert!(
+                    missing.is_empty(),
+                    "{object}: {} differs from what was sent: {missing:?}",
+                    f.path
+                );
+            }
+        }
+    }
+    let server = planned
+        .iter()
+        .find(|c| c.object == "server application")
+        .unwrap();
+    assert!(server.fields.iter().any(|f| f.path == "web.redirectUris"));
+    assert!(server
+        .fields
+        .iter()
+        .any(|f| f.path == "appId" && !f.after.is_known()));
+}
+
+/// A change to `requiredResourceAccess` shows what the app asked for before, not null.
+#[test]
+fn a_changed_permission_list_shows_its_old_value() {
+    let lab = Lab::new();
+    let run = lab.run(Mode::Apply);
+    let script = r#"entra::server_app(#{ display_name: "Cloud Management web app" });"#;
+    run.engine.run(script).unwrap();
+    let app = lab.list(&run, "applications").remove(0);
+    let graph = "00000003-0000-0000-c000-000000000000";
+    let user_read = json!({"id": "e1fe6dd8-ba31-4d61-89e7-88639da4683d", "type": "Scope"});
+    run.ctx
+        .block_on(run.cloud.graph.patch(
+            &format!("applications/{}", app["id"].as_str().unwrap()),
+            &json!({"requiredResourceAccess": [{"resourceAppId": graph, "resourceAccess": [user_read]}]}),
+        ))
+        .unwrap();
+    let again = lab.run(Mode::Plan);
+    again.engine.run(script).unwrap();
+    let recs = again.output.changes.lock().unwrap().clone();
+    let update = recs
+        .iter()
+        .find(|c| c.object == "server application")
+        .unwrap();
+    let f = update
+        .fields
+        .iter()
+        .find(|f| f.path.starts_with("requiredResourceAccess"))
+        .expect("a permission change");
+    assert_eq!(
+        f.path,
+        format!("requiredResourceAccess[{graph}].resourceAccess")
+    );
+    assert_eq!(f.before, Some(json!([user_read])));
+    let after = f.after.value().unwrap().as_array().unwrap().clone();
+    assert_eq!(after.len(), 2);
+    assert_eq!(after[0], user_read);
+}
+
+/// The journal: one line per write, keyed by the object's unique key with its label
+/// beside it, and every request id of a write made of several requests.
+#[test]
+fn the_journal_keys_writes_by_unique_key_with_every_request_id() {
+    let lab = Lab::new();
+    let run = lab.run(Mode::Apply);
+    run.engine.run(SETUP).unwrap();
+    let text = std::fs::read_to_string(lab.dir.path().join(".comgmt/journal.jsonl")).unwrap();
+    let entries: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries.len(), 8, "{text}");
+    let tenant = lab.emu().tenant_id();
+    let entry = |object: &str| entries.iter().find(|e| e["object"] == object).unwrap();
+    let server = entry("server application");
+    assert_eq!(server["key"], format!("api://{tenant}/ConfigMgrService"));
+    assert_eq!(server["label"], "Cloud Management web app");
+    let client = entry("client application");
+    let unique = client["key"].as_str().unwrap();
+    assert!(unique.starts_with("comgmt-client-"), "{client}");
+    let app = lab
+        .list(&run, "applications")
+        .into_iter()
+        .find(|a| a["uniqueName"] == unique)
+        .expect("the client app carries its uniqueName");
+    assert_eq!(client["id"], app["id"]);
+    // The create and the broker-redirect patch: two requests, both on record.
+    let ids = client["request_ids"].as_array().unwrap();
+    assert_eq!(ids.len(), 2, "{client}");
+    assert_ne!(ids[0], ids[1]);
+    let mut keys: Vec<(String, String)> = entries
+        .iter()
+        .map(|e| (e["object"].to_string(), e["key"].to_string()))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(
+        keys.len(),
+        entries.len(),
+        "journal keys are not unique: {text}"
+    );
+    assert!(!text.contains("(known after apply)"));
+}
+
+/// Two runs creating the same apps at once make one of each: creates are upserts on
+/// a key both runs derive alike.
+#[test]
+fn concurrent_runs_make_one_app_of_each() {
+    let lab = Lab::new();
+    let script = r#"
+        let server = entra::server_app(#{ display_name: "Cloud Management web app" });
+        entra::client_app(server, #{ display_name: "Cloud Management native client app" });
+    "#;
+    let runs = [lab.run(Mode::Apply), lab.run(Mode::Apply)];
+    std::thread::scope(|s| {
+        for r in &runs {
+            s.spawn(move || r.engine.run(script));
+        }
+    });
+    // Whichever lost a race may have failed (an identifier URI already taken); a re-run
+    // converges, and there is never a twin.
+    lab.run(Mode::Apply).engine.run(script).unwrap();
+    let apps = lab.list(&runs[0], "applications");
+    assert_eq!(apps.len(), 2, "{apps:#?}");
+    assert_eq!(lab.list(&runs[0], "servicePrincipals").len(), 3);
 }

@@ -275,6 +275,31 @@ fn plan_writes_no_journal() {
     assert!(!d.path().join(".comgmt/journal.jsonl").exists());
 }
 
+/// Two runs in one folder: the second is refused at once with a clear message and
+/// touches nothing; a plan may not start while a run holds the folder either.
+#[test]
+fn a_second_run_in_the_same_folder_is_refused() {
+    let d = tmp();
+    write(d.path(), "p.rhai", "print(\"running\");\n");
+    std::fs::create_dir(d.path().join(".comgmt")).unwrap();
+    let held = std::fs::File::create(d.path().join(".comgmt/run.lock")).unwrap();
+    held.try_lock().unwrap();
+    for verb in ["run", "plan"] {
+        let out = run(d.path(), &[verb, "p.rhai"]);
+        let (o, e) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{verb}: {o}{e}");
+        assert!(
+            e.contains("another comgmt run is using this folder"),
+            "{verb}: {e}"
+        );
+        assert!(!o.contains("running"), "{verb} ran the script: {o}");
+    }
+    assert!(!d.path().join(".comgmt/emulator.sqlite").exists());
+    drop(held);
+    let (o, _) = ok(run(d.path(), &["run", "p.rhai"]));
+    assert!(o.contains("running"), "{o}");
+}
+
 #[test]
 fn emulator_serve_prints_its_url_and_stops_on_sigterm() {
     let d = tmp();

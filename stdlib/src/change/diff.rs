@@ -16,8 +16,9 @@ pub type ArrayKeys = &'static [(&'static str, &'static str)];
 /// The keys every surface uses; resources may pass their own.
 pub const DEFAULT_ARRAY_KEYS: ArrayKeys = &[
     // Graph application and service-principal properties.
+    // One entry per resource; its `resourceAccess` list compares whole, so a change
+    // shows the permissions the app asked for before next to the new list.
     ("requiredResourceAccess", "resourceAppId"),
-    ("resourceAccess", "id"),
     ("oauth2PermissionScopes", "value"),
     ("appRoles", "value"),
     ("passwordCredentials", "keyId"),
@@ -291,11 +292,8 @@ mod tests {
         ]});
         let f = d(desired, observed);
         assert_eq!(f.len(), 2, "{f:?}");
-        assert_eq!(
-            f[0].path,
-            "requiredResourceAccess[graph].resourceAccess[s1]"
-        );
-        assert_eq!(f[0].before, None);
+        assert_eq!(f[0].path, "requiredResourceAccess[graph].resourceAccess");
+        assert_eq!(f[0].before, Some(json!([{"id": "r1", "type": "Role"}])));
         assert_eq!(f[1].path, "requiredResourceAccess[server]");
         assert_eq!(f[1].top(), "requiredResourceAccess");
     }

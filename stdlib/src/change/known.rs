@@ -55,9 +55,6 @@ impl<T> From<Option<T>> for Known<T> {
 }
 
 impl Known<String> {
-    pub fn known(s: impl Into<String>) -> Self {
-        Known::Value(s.into())
-    }
     /// The value, or `(known after apply)`: what a script or a plan line shows.
     pub fn text(&self) -> &str {
         match self {
@@ -100,7 +97,7 @@ mod tests {
         let k: Known<String> = Known::AfterApply;
         assert_eq!(k.text(), AFTER_APPLY_TEXT);
         assert_eq!(serde_json::to_value(&k).unwrap(), serde_json::Value::Null);
-        let k = Known::known("abc");
+        let k = Known::Value("abc".to_string());
         assert_eq!(k.to_string(), "abc");
         assert_eq!(serde_json::to_value(&k).unwrap(), "abc");
         assert_eq!(Known::from(Some(1)).value(), Some(&1));

@@ -13,7 +13,9 @@ pub mod known;
 mod record;
 mod resource;
 
-pub use diff::{create_fields, merge, patch_body, ArrayKeys, FieldChange, DEFAULT_ARRAY_KEYS};
+pub use diff::{
+    create_fields, diff, merge, patch_body, ArrayKeys, FieldChange, DEFAULT_ARRAY_KEYS,
+};
 pub use known::{Known, AFTER_APPLY_TEXT};
 pub use record::{Action, ChangeRecord, Summary};
 pub use resource::{ensure, Op, Outcome, Resource, ResourceId, Written};

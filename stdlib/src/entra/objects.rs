@@ -253,10 +253,10 @@ mod tests {
 
     fn perm(res: &str, id: &str, kind: PermissionKind) -> Permission {
         Permission {
-            resource_app_id: Known::known(res),
+            resource_app_id: Known::Value(res.to_string()),
             resource_key: res.into(),
             resource: res.into(),
-            id: Known::known(id),
+            id: Known::Value(id.to_string()),
             value: String::new(),
             kind,
         }

@@ -83,7 +83,7 @@ pub fn permission(sp: &Value, kind: PermissionKind, value: &str) -> Result<Permi
         resource_app_id: Known::Value(str_of(sp, "appId")),
         resource_key: str_of(sp, "appId"),
         resource: str_of(sp, "displayName"),
-        id: Known::known(id),
+        id: Known::Value(id.to_string()),
         value: value.to_string(),
         kind,
     })
