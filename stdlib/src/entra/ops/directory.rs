@@ -6,9 +6,8 @@ use crate::change::FieldChange;
 use crate::cloud::graph::odata_string;
 use crate::context::Ctx;
 use crate::entra::model::{TenantFacts, GRAPH_APP_ID};
-use crate::error::{ErrorKind, ModuleError, Result};
+use crate::error::{ModuleError, Result};
 use serde_json::{json, Value};
-use std::time::Duration;
 
 pub fn tenant(ctx: &Ctx) -> Result<Tenant> {
     let orgs = ctx.block_on(ctx.cloud.graph.list(
@@ -143,32 +142,8 @@ pub fn find_app(ctx: &Ctx, key: &str) -> Result<Option<EntraApp>> {
     Ok(Some(app))
 }
 
-/// Retry a request that fails only because a just-created object has not replicated yet
-/// (400/404 naming a missing reference), for up to a minute.
-pub async fn with_replication_wait<F, Fut, T>(f: F) -> Result<T>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<T>>,
-{
-    let mut delay = Duration::from_millis(500);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        match f().await {
-            Err(e)
-                if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Remote)
-                    && e.status.is_some_and(|s| s == 400 || s == 404)
-                    && (e.message.contains("does not exist")
-                        || e.message.contains("does not reference"))
-                    && tokio::time::Instant::now() + delay < deadline =>
-            {
-                tracing::debug!(error = %e, "waiting for Entra replication");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(8));
-            }
-            other => return other,
-        }
-    }
-}
+/// The wait lives with the Graph client now; re-exported for the callers here.
+pub use crate::cloud::graph::with_replication_wait;
 
 pub fn str_of(v: &Value, k: &str) -> String {
     v[k].as_str().unwrap_or_default().to_string()
