@@ -133,7 +133,10 @@ async fn served(url: &Url) -> anyhow::Result<Connected> {
         profile::parse_url(url.as_str()).map_err(|e| usage(format!("--emulator-url: {e:#}")))?;
     let tenant = discovery::discover_tenant(&base, &[])
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|e| match &e.hint {
+            Some(hint) => anyhow::anyhow!("{e}; {hint}"),
+            None => anyhow::anyhow!("{e}"),
+        })?;
     tracing::info!(url = %base, tenant = %tenant, "using served emulator");
     Ok(Connected {
         name: "emulator".into(),

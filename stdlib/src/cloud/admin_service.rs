@@ -77,6 +77,8 @@ impl AdminService {
         let mut items = Vec::new();
         let top = self.page_size.to_string();
         let mut next: Option<Url> = None;
+        // Once the service pages by links, a page without one is the last.
+        let mut server_paged = false;
         for page in 0..100_000usize {
             let url = match next.take() {
                 Some(u) => u,
@@ -100,8 +102,11 @@ impl AdminService {
             let short = got.len() < self.page_size;
             items.extend(got);
             match link {
-                Some(l) => next = Some(l),
-                None if short => return Ok(items),
+                Some(l) => {
+                    server_paged = true;
+                    next = Some(l);
+                }
+                None if short || server_paged => return Ok(items),
                 None => {}
             }
         }
