@@ -62,36 +62,11 @@ impl Arm {
 
     /// GET a list and follow `nextLink` to the end.
     pub async fn list(&self, path: &str, api_version: &str) -> Result<Vec<Value>> {
-        let mut items = Vec::new();
-        let mut next = Some(self.url(path, api_version)?);
-        let mut pages = 0usize;
-        while let Some(url) = next.take() {
-            pages += 1;
-            if pages > 10_000 {
-                return Err(ModuleError::remote(
-                    "ARM kept sending next pages (over 10,000)",
-                ));
-            }
-            let (page, _) = self.call(Method::GET, &url, None).await?;
-            match page.body.get("value") {
-                Some(Value::Array(v)) => items.extend(v.iter().cloned()),
-                _ => {
-                    return Err(ModuleError::remote(format!(
-                        "ARM answered the list {} without a `value` array",
-                        url.path()
-                    )))
-                }
-            }
-            if let Some(link) = page
-                .body
-                .get("nextLink")
-                .and_then(Value::as_str)
-                .filter(|l| !l.is_empty())
-            {
-                next = Some(self.ch.same_origin(&self.root, link, "next link")?);
-            }
-        }
-        Ok(items)
+        let first = self.url(path, api_version)?;
+        channel::follow_links(&self.ch, &self.root, first, "nextLink", |url| async move {
+            Ok(self.call(Method::GET, &url, None).await?.0.body)
+        })
+        .await
     }
 
     /// Create or replace a resource; waits for the operation and returns the resource.

@@ -176,6 +176,53 @@ impl Channel {
     }
 }
 
+/// Read a collection to the end: each page's `value` array, following the link in
+/// `link_key` (`@odata.nextLink` for Graph, `nextLink` for ARM) while it stays on
+/// `root`'s origin. `fetch` reads one page.
+pub(crate) async fn follow_links<F, Fut>(
+    ch: &Channel,
+    root: &Url,
+    first: Url,
+    link_key: &str,
+    fetch: F,
+) -> Result<Vec<Value>>
+where
+    F: Fn(Url) -> Fut,
+    Fut: std::future::Future<Output = Result<Value>>,
+{
+    const MAX_PAGES: usize = 10_000;
+    let surface = ch.surface;
+    let mut items = Vec::new();
+    let mut next = Some(first);
+    let mut pages = 0usize;
+    while let Some(url) = next.take() {
+        pages += 1;
+        if pages > MAX_PAGES {
+            return Err(ModuleError::remote(format!(
+                "{surface} kept sending next pages (over {MAX_PAGES})"
+            )));
+        }
+        let path = url.path().to_string();
+        let mut page = fetch(url).await?;
+        match page.get_mut("value").map(Value::take) {
+            Some(Value::Array(v)) => items.extend(v),
+            _ => {
+                return Err(ModuleError::remote(format!(
+                    "{surface} answered the collection {path} without a `value` array"
+                )))
+            }
+        }
+        if let Some(link) = page
+            .get(link_key)
+            .and_then(Value::as_str)
+            .filter(|l| !l.is_empty())
+        {
+            next = Some(ch.same_origin(root, link, "next link")?);
+        }
+    }
+    Ok(items)
+}
+
 /// A successful answer, shared by the surfaces whose callers need status, body and id.
 #[derive(Debug, Clone)]
 pub struct Response {

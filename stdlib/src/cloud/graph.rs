@@ -83,30 +83,14 @@ impl Graph {
     /// Like `list`, with extra headers on every page (e.g. `ConsistencyLevel: eventual`,
     /// which Graph does not carry to the next page by itself).
     pub async fn list_url(&self, first: Url, headers: &[(&str, &str)]) -> Result<Vec<Value>> {
-        let mut items = Vec::new();
-        let mut next = Some(first);
-        let mut pages = 0usize;
-        while let Some(url) = next.take() {
-            pages += 1;
-            if pages > 10_000 {
-                return Err(ModuleError::remote(
-                    "Graph kept sending next pages (over 10,000)",
-                ));
-            }
-            let page = self.call(Method::GET, url, None, headers).await?;
-            match page.body.get("value") {
-                Some(Value::Array(v)) => items.extend(v.iter().cloned()),
-                _ => {
-                    return Err(ModuleError::remote(
-                        "Graph answered a collection request without a `value` array",
-                    ))
-                }
-            }
-            if let Some(link) = page.body.get("@odata.nextLink").and_then(Value::as_str) {
-                next = Some(self.ch.same_origin(&self.root, link, "next link")?);
-            }
-        }
-        Ok(items)
+        channel::follow_links(
+            &self.ch,
+            &self.root,
+            first,
+            "@odata.nextLink",
+            |url| async { Ok(self.call(Method::GET, url, None, headers).await?.body) },
+        )
+        .await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Result<GraphResponse> {
