@@ -369,3 +369,35 @@ fn graph_and_arm_cannot_be_given_anything_but_bearer_auth() {
     assert_eq!(err.kind, ErrorKind::Validation);
     assert!(err.message.contains("ARM"), "{}", err.message);
 }
+
+#[test]
+fn a_failed_upload_never_shows_the_signature() {
+    // Nothing listens on port 1: the transport error names the blob, not its SAS.
+    let lab = Lab::new();
+    let mut config = lab.config();
+    config.retry = RetryPolicy {
+        max_attempts: 1,
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(1),
+        deadline: Duration::from_secs(1),
+    };
+    let cloud = lab.cloud(config);
+    let sas =
+        url::Url::parse("http://127.0.0.1:1/c/ccmsetup.msi?sv=2023-11-03&sig=SECRETSIG").unwrap();
+    let id = comgmt_stdlib::cloud::blob::block_id(0).unwrap();
+    let err = lab
+        .rt
+        .block_on(cloud.blob.put_block(&sas, &id, b"data"))
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Transport);
+    assert!(err.message.contains("/c/ccmsetup.msi"), "{}", err.message);
+    assert!(!format!("{err} {err:?}").contains("SECRETSIG"), "{err:?}");
+
+    // No signature at all is refused before anything is sent.
+    let bare = url::Url::parse("http://127.0.0.1:1/c/ccmsetup.msi").unwrap();
+    let err = lab
+        .rt
+        .block_on(cloud.blob.put_block_list(&bare, &[id]))
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Validation);
+}
