@@ -85,8 +85,8 @@ impl Arm {
         self.write(Method::POST, path, api_version, body).await
     }
 
-    /// Delete a resource and wait until it is gone. Deleting what is already gone
-    /// answers 204, which is success.
+    /// Delete a resource and wait until it is gone. ARM answers 204 (success) for a
+    /// resource already gone, but 404 (`NotFound`) for a resource group already gone.
     pub async fn delete(&self, path: &str, api_version: &str) -> Result<ArmResponse> {
         self.write(Method::DELETE, path, api_version, &Value::Null)
             .await

@@ -117,6 +117,28 @@ impl Blob {
         .await
     }
 
+    /// Upload `data` as blocks of `block_size` bytes (the Intune samples use 1–6 MiB),
+    /// then commit them. Returns the number of blocks. A retried block overwrites
+    /// itself, so re-running after a failure is safe.
+    pub async fn upload(&self, sas_url: &Url, data: &[u8], block_size: usize) -> Result<usize> {
+        if block_size == 0 {
+            return Err(ModuleError::validation("the block size must be positive"));
+        }
+        if data.is_empty() {
+            return Err(ModuleError::validation(
+                "there is nothing to upload: the file is empty",
+            ));
+        }
+        let mut ids = Vec::new();
+        for (i, chunk) in data.chunks(block_size).enumerate() {
+            let id = block_id(i)?;
+            self.put_block(sas_url, &id, chunk).await?;
+            ids.push(id);
+        }
+        self.put_block_list(sas_url, &ids).await?;
+        Ok(ids.len())
+    }
+
     async fn put(
         &self,
         url: &Url,
