@@ -5,6 +5,14 @@
 //! collections page with `$top`/`$skip` until a short page; a create and a WMI method call
 //! answer 201; DELETE answers 204; rows carry `@odata.etag`. Through a CMG the service
 //! takes an Entra token for the CMG server app; on the intranet it wants Negotiate.
+//!
+//! Negotiate is not implemented (the profile setting exists and fails saying so). The
+//! one maintained pure-Rust client, `sspi` 0.23, pins pre-release crypto crates
+//! (`picky` 7.0.0-rc, `rsa` 0.10.0-rc), brings second majors of `sha1`/`sha2`/`rand`,
+//! and for Kerberos a `reqwest` 0.12 to reach the KDC; on Linux it has no Windows
+//! default credentials, so it would need a password in the environment; NTLM alone is
+//! reported refused by recent sites; and nothing on loopback could test it without a
+//! Negotiate server in the emulator.
 
 use crate::cloud::channel::{self, Channel, Payload, Response};
 use crate::error::{ErrorKind, ModuleError, Result};
