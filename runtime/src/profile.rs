@@ -5,8 +5,14 @@
 //! tenant = "contoso.onmicrosoft.com"              # tenant id or verified domain
 //! authority = "https://login.microsoftonline.com/" # default
 //! graph = "https://graph.microsoft.com/"           # default
+//! graph_resource = "https://graph.microsoft.com"   # default: whom Graph tokens are for
 //! arm = "https://management.azure.com/"            # default
-//! admin_service = "https://sms.contoso.com/AdminService/"  # optional
+//! arm_resource = "https://management.azure.com"    # default: whom ARM tokens are for
+//! # The AdminService, optional. Through the CMG with an Entra token for the CMG
+//! # server app (its App ID URI), or on the intranet with Negotiate:
+//! admin_service = "https://cmg.contoso.com/CCM_Proxy_ServerAuth/72057594037927939/AdminService/"
+//! admin_service_auth = "entra"                     # or "negotiate"
+//! admin_service_resource = "api://5e97358c-d99c-4558-af0c-de7774091dda/ConfigMgrService"
 //! ca_file = "emulator-ca.pem"   # optional extra trusted root (PEM), relative to this file
 //!
 //! [profiles.contoso.auth]
@@ -17,16 +23,16 @@
 //! ```
 //!
 //! Every table rejects unknown keys by name; TLS verification cannot be turned off.
+//! The public-cloud defaults come from `comgmt_stdlib::cloud::endpoints`: this crate
+//! knows no Microsoft host.
 
+use comgmt_stdlib::cloud::{endpoints, Endpoint, EndpointAuth};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use url::Url;
 
 pub const DEFAULT_FILE: &str = "comgmt.toml";
-pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com/";
-pub const DEFAULT_GRAPH: &str = "https://graph.microsoft.com/";
-pub const DEFAULT_ARM: &str = "https://management.azure.com/";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,10 +47,24 @@ struct RawProfile {
     tenant: String,
     authority: Option<String>,
     graph: Option<String>,
+    graph_resource: Option<String>,
     arm: Option<String>,
+    arm_resource: Option<String>,
     admin_service: Option<String>,
+    admin_service_auth: Option<AdminServiceAuth>,
+    admin_service_resource: Option<String>,
     ca_file: Option<PathBuf>,
     auth: Auth,
+}
+
+/// How the AdminService is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdminServiceAuth {
+    /// Through the CMG, with an Entra token for the CMG server app.
+    Entra,
+    /// On the intranet, with Windows Negotiate (not available in this build).
+    Negotiate,
 }
 
 /// How a live profile authenticates. Secrets are named by environment variable only.
@@ -72,9 +92,9 @@ pub struct Profile {
     pub name: String,
     pub tenant: String,
     pub authority: Url,
-    pub graph: Url,
-    pub arm: Url,
-    pub admin_service: Option<Url>,
+    pub graph: Endpoint,
+    pub arm: Endpoint,
+    pub admin_service: Option<Endpoint>,
     pub ca_file: Option<PathBuf>,
     pub auth: Auth,
     /// The file it was read from.
@@ -134,14 +154,28 @@ pub fn parse(text: &str, path: &Path, name: &str) -> anyhow::Result<Profile> {
     let url = |key: &str, value: Option<&str>, default: &str| -> anyhow::Result<Url> {
         parse_url(value.unwrap_or(default)).map_err(|e| anyhow::anyhow!("{}: {e}", ctx(key)))
     };
-    let authority = url("authority", raw.authority.as_deref(), DEFAULT_AUTHORITY)?;
-    let graph = url("graph", raw.graph.as_deref(), DEFAULT_GRAPH)?;
-    let arm = url("arm", raw.arm.as_deref(), DEFAULT_ARM)?;
-    let admin_service = raw
-        .admin_service
-        .as_deref()
-        .map(|s| parse_url(s).map_err(|e| anyhow::anyhow!("{}: {e}", ctx("admin_service"))))
-        .transpose()?;
+    let resource = |key: &str, value: Option<&str>, default: &str| -> anyhow::Result<String> {
+        endpoints::check_resource(value.unwrap_or(default))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", ctx(key)))
+    };
+    let authority = url("authority", raw.authority.as_deref(), endpoints::AUTHORITY)?;
+    let graph = Endpoint::bearer(
+        url("graph", raw.graph.as_deref(), endpoints::GRAPH)?,
+        &resource(
+            "graph_resource",
+            raw.graph_resource.as_deref(),
+            endpoints::GRAPH_RESOURCE,
+        )?,
+    );
+    let arm = Endpoint::bearer(
+        url("arm", raw.arm.as_deref(), endpoints::ARM)?,
+        &resource(
+            "arm_resource",
+            raw.arm_resource.as_deref(),
+            endpoints::ARM_RESOURCE,
+        )?,
+    );
+    let admin_service = admin_service(raw, &ctx)?;
     let ca_file = raw.ca_file.as_ref().map(|p| base.join(p));
     let auth = match &raw.auth {
         Auth::ClientSecret {
@@ -183,6 +217,54 @@ pub fn parse(text: &str, path: &Path, name: &str) -> anyhow::Result<Profile> {
     })
 }
 
+/// The AdminService endpoint: its URL, how it authenticates, and for Entra the
+/// resource the token is for. All three keys go together.
+fn admin_service(
+    raw: &RawProfile,
+    ctx: &dyn Fn(&str) -> String,
+) -> anyhow::Result<Option<Endpoint>> {
+    let Some(url) = raw.admin_service.as_deref() else {
+        for (key, set) in [
+            ("admin_service_auth", raw.admin_service_auth.is_some()),
+            (
+                "admin_service_resource",
+                raw.admin_service_resource.is_some(),
+            ),
+        ] {
+            if set {
+                anyhow::bail!("{} needs `admin_service` (the AdminService URL)", ctx(key));
+            }
+        }
+        return Ok(None);
+    };
+    let root = parse_url(url).map_err(|e| anyhow::anyhow!("{}: {e}", ctx("admin_service")))?;
+    let auth = match (
+        raw.admin_service_auth,
+        raw.admin_service_resource.as_deref(),
+    ) {
+        (None, _) => anyhow::bail!(
+            "{} is required with `admin_service`: \"entra\" (through the CMG, with \
+             admin_service_resource) or \"negotiate\" (intranet)",
+            ctx("admin_service_auth")
+        ),
+        (Some(AdminServiceAuth::Entra), None) => anyhow::bail!(
+            "{} is required with admin_service_auth = \"entra\": the App ID URI of the CMG \
+             server app, e.g. \"api://{{tenant id}}/ConfigMgrService\"",
+            ctx("admin_service_resource")
+        ),
+        (Some(AdminServiceAuth::Entra), Some(r)) => EndpointAuth::Bearer {
+            resource: endpoints::check_resource(r)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", ctx("admin_service_resource")))?,
+        },
+        (Some(AdminServiceAuth::Negotiate), Some(_)) => anyhow::bail!(
+            "{} is only for admin_service_auth = \"entra\"; Negotiate asks for no token",
+            ctx("admin_service_resource")
+        ),
+        (Some(AdminServiceAuth::Negotiate), None) => EndpointAuth::Negotiate,
+    };
+    Ok(Some(Endpoint { root, auth }))
+}
+
 fn non_empty(v: &str, what: &str) -> anyhow::Result<()> {
     if v.trim().is_empty() {
         anyhow::bail!("{what} must not be empty");
@@ -204,20 +286,7 @@ fn env_name(v: &str, what: &str) -> anyhow::Result<()> {
 
 /// An http(s) URL whose path ends with `/`, so joining keeps its path.
 pub fn parse_url(s: &str) -> anyhow::Result<Url> {
-    let mut url = Url::parse(s.trim()).map_err(|e| anyhow::anyhow!("`{s}` is not a URL: {e}"))?;
-    if url.scheme() != "https" && url.scheme() != "http" {
-        anyhow::bail!("`{s}` must be an http or https URL");
-    }
-    if url.cannot_be_a_base() || url.host().is_none() {
-        anyhow::bail!("`{s}` has no host");
-    }
-    if !url.path().ends_with('/') {
-        let p = format!("{}/", url.path());
-        url.set_path(&p);
-    }
-    url.set_query(None);
-    url.set_fragment(None);
-    Ok(url)
+    endpoints::parse_root(s).map_err(|e| anyhow::anyhow!("{}", e.message))
 }
 
 #[cfg(test)]
@@ -243,8 +312,22 @@ secret_env = "LAB_SECRET"
             "lab",
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(prof.authority.as_str(), DEFAULT_AUTHORITY);
-        assert_eq!(prof.graph.as_str(), DEFAULT_GRAPH);
+        assert_eq!(prof.authority.as_str(), endpoints::AUTHORITY);
+        assert_eq!(prof.graph.root.as_str(), endpoints::GRAPH);
+        assert_eq!(
+            prof.graph.auth,
+            EndpointAuth::Bearer {
+                resource: endpoints::GRAPH_RESOURCE.into()
+            }
+        );
+        assert_eq!(prof.arm.root.as_str(), endpoints::ARM);
+        assert_eq!(
+            prof.arm.auth,
+            EndpointAuth::Bearer {
+                resource: endpoints::ARM_RESOURCE.into()
+            }
+        );
+        assert_eq!(prof.admin_service, None);
         assert_eq!(prof.ca_file, Some(PathBuf::from("conf/ca.pem")));
         assert!(matches!(prof.auth, Auth::ClientSecret { .. }));
     }
@@ -312,6 +395,98 @@ secret_env = "LAB_SECRET"
         .map(|e| e.to_string())
         .unwrap_or_default();
         assert!(e.contains("no profile `b`; profiles: a"), "{e}");
+    }
+
+    fn err(text: &str) -> String {
+        p(text, "x")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    }
+
+    const AUTH: &str = "auth = { method = \"device_code\", client_id = \"c\" }\n";
+
+    #[test]
+    fn the_admin_service_through_the_cmg_takes_a_token_for_the_server_app() {
+        let prof = p(
+            &format!(
+                "[profiles.x]\ntenant = \"t\"\n\
+                 admin_service = \"https://cmg.contoso.com/CCM_Proxy_ServerAuth/1/AdminService\"\n\
+                 admin_service_auth = \"entra\"\n\
+                 admin_service_resource = \"https://contososerver\"\n{AUTH}"
+            ),
+            "x",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            prof.admin_service,
+            Some(Endpoint {
+                root: Url::parse("https://cmg.contoso.com/CCM_Proxy_ServerAuth/1/AdminService/")
+                    .unwrap_or_else(|e| panic!("{e}")),
+                auth: EndpointAuth::Bearer {
+                    resource: "https://contososerver".into()
+                },
+            })
+        );
+        let prof = p(
+            &format!(
+                "[profiles.x]\ntenant = \"t\"\nadmin_service = \"https://sms.contoso.com/AdminService/\"\n\
+                 admin_service_auth = \"negotiate\"\n{AUTH}"
+            ),
+            "x",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            prof.admin_service.map(|e| e.auth),
+            Some(EndpointAuth::Negotiate)
+        );
+    }
+
+    #[test]
+    fn admin_service_keys_go_together() {
+        let url = "admin_service = \"https://sms.contoso.com/AdminService/\"\n";
+        let e = err(&format!("[profiles.x]\ntenant = \"t\"\n{url}{AUTH}"));
+        assert!(e.contains("`admin_service_auth` is required"), "{e}");
+        let e = err(&format!(
+            "[profiles.x]\ntenant = \"t\"\n{url}admin_service_auth = \"entra\"\n{AUTH}"
+        ));
+        assert!(e.contains("`admin_service_resource` is required"), "{e}");
+        let e = err(&format!(
+            "[profiles.x]\ntenant = \"t\"\n{url}admin_service_auth = \"negotiate\"\nadmin_service_resource = \"https://s\"\n{AUTH}"
+        ));
+        assert!(e.contains("only for admin_service_auth"), "{e}");
+        let e = err(&format!(
+            "[profiles.x]\ntenant = \"t\"\nadmin_service_auth = \"entra\"\n{AUTH}"
+        ));
+        assert!(e.contains("needs `admin_service`"), "{e}");
+        let e = err(&format!(
+            "[profiles.x]\ntenant = \"t\"\n{url}admin_service_auth = \"kerberos\"\n{AUTH}"
+        ));
+        assert!(e.contains("entra") && e.contains("negotiate"), "{e}");
+        let e = err(&format!(
+            "[profiles.x]\ntenant = \"t\"\n{url}admin_service_auth = \"entra\"\nadmin_service_resource = \"contososerver\"\n{AUTH}"
+        ));
+        assert!(e.contains("not a resource id"), "{e}");
+    }
+
+    #[test]
+    fn resources_can_be_overridden_for_other_clouds() {
+        let prof = p(
+            &format!(
+                "[profiles.x]\ntenant = \"t\"\ngraph = \"https://graph.microsoft.us/\"\n\
+                 graph_resource = \"https://graph.microsoft.us\"\n\
+                 arm = \"https://management.usgovcloudapi.net/\"\n\
+                 arm_resource = \"https://management.usgovcloudapi.net\"\n{AUTH}"
+            ),
+            "x",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            prof.arm.auth,
+            EndpointAuth::Bearer {
+                resource: "https://management.usgovcloudapi.net".into()
+            }
+        );
     }
 
     #[test]

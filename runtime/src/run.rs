@@ -122,7 +122,7 @@ pub fn execute(opts: &RunOptions) -> i32 {
     } = connected;
 
     let code = {
-        // Cloud clients are built inside the runtime (reqwest needs no runtime to build,
+        // Cloud clients are built inside the runtime (they need none to build,
         // but keep every client on the same one).
         let _guard = rt.enter();
         match Cloud::new(config) {

@@ -4,11 +4,10 @@
 
 use crate::profile::{self, Auth, Profile};
 use comgmt_emulator::{EmulatorConfig, EmulatorHandle, StateLocation};
-use comgmt_stdlib::cloud::{CloudConfig, Credential, RetryPolicy};
+use comgmt_stdlib::cloud::{discovery, http, CloudConfig, Credential};
 use comgmt_stdlib::Secret;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 use url::Url;
 
 /// The embedded emulator's state, relative to the working directory.
@@ -132,118 +131,18 @@ pub fn remove_state(state: &Path) -> anyhow::Result<()> {
 async fn served(url: &Url) -> anyhow::Result<Connected> {
     let base =
         profile::parse_url(url.as_str()).map_err(|e| usage(format!("--emulator-url: {e:#}")))?;
-    let tenant = discover_tenant(&base, &[]).await?;
+    let tenant = discovery::discover_tenant(&base, &[])
+        .await
+        .map_err(|e| match &e.hint {
+            Some(hint) => anyhow::anyhow!("{e}; {hint}"),
+            None => anyhow::anyhow!("{e}"),
+        })?;
     tracing::info!(url = %base, tenant = %tenant, "using served emulator");
     Ok(Connected {
         name: "emulator".into(),
         config: CloudConfig::single_host(&base, &tenant),
         emulator: None,
     })
-}
-
-/// The tenant id of the authority at `base`, from the issuer in its standard
-/// `common/v2.0/.well-known/openid-configuration` document.
-pub async fn discover_tenant(base: &Url, extra_roots_pem: &[Vec<u8>]) -> anyhow::Result<String> {
-    let doc = base
-        .join("common/v2.0/.well-known/openid-configuration")
-        .map_err(|e| anyhow::anyhow!("bad emulator URL {base}: {e}"))?;
-    let mut b = reqwest::Client::builder().timeout(Duration::from_secs(10));
-    for pem in extra_roots_pem {
-        let cert = reqwest::Certificate::from_pem(pem)
-            .map_err(|e| anyhow::anyhow!("bad trusted root certificate: {e}"))?;
-        b = b.add_root_certificate(cert);
-    }
-    let client = b
-        .build()
-        .map_err(|e| anyhow::anyhow!("cannot build an HTTP client: {e}"))?;
-    let resp =
-        client.get(doc.clone()).send().await.map_err(|e| {
-            anyhow::anyhow!("cannot reach the emulator at {base}: {}", error_chain(&e))
-        })?;
-    let status = resp.status();
-    if !status.is_success() {
-        anyhow::bail!("{doc} answered HTTP {status}; is {base} a comgmt emulator?");
-    }
-    let v: serde_json::Value = resp
-        .json()
-        .await
-        .map_err(|e| anyhow::anyhow!("{doc} is not JSON: {}", error_chain(&e)))?;
-    let issuer = v
-        .get("issuer")
-        .and_then(|i| i.as_str())
-        .ok_or_else(|| anyhow::anyhow!("{doc} has no `issuer`"))?;
-    if let Some(tid) = tenant_from_issuer(issuer) {
-        return Ok(tid);
-    }
-    // A faithful `common` document has the `{tenantid}` template as its issuer: ask for
-    // a token instead and read its standard `tid` claim.
-    tenant_from_token(&client, base).await.map_err(|e| {
-        anyhow::anyhow!("cannot find the tenant id at {base}: issuer `{issuer}`; {e:#}")
-    })
-}
-
-async fn tenant_from_token(client: &reqwest::Client, base: &Url) -> anyhow::Result<String> {
-    use base64::Engine as _;
-    let token_url = base.join("common/oauth2/v2.0/token")?;
-    let resp = client
-        .post(token_url)
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "comgmt-emulator-client"),
-            ("client_secret", "emulator-accepts-any-secret"),
-            ("scope", "https://graph.microsoft.com/.default"),
-        ])
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("token request failed: {}", error_chain(&e)))?;
-    let v: serde_json::Value = resp
-        .json()
-        .await
-        .map_err(|e| anyhow::anyhow!("token answer is not JSON: {}", error_chain(&e)))?;
-    let token = v
-        .get("access_token")
-        .and_then(|t| t.as_str())
-        .ok_or_else(|| anyhow::anyhow!("no access_token in the token answer"))?;
-    let payload = token
-        .split('.')
-        .nth(1)
-        .ok_or_else(|| anyhow::anyhow!("the access token is not a JWT"))?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .map_err(|e| anyhow::anyhow!("the access token is not a JWT: {e}"))?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes)?;
-    claims
-        .get("tid")
-        .and_then(|t| t.as_str())
-        .map(str::to_string)
-        .ok_or_else(|| anyhow::anyhow!("the access token has no `tid` claim"))
-}
-
-/// `https://login.microsoftonline.com/{tid}/v2.0` -> `{tid}`.
-pub fn tenant_from_issuer(issuer: &str) -> Option<String> {
-    let url = Url::parse(issuer).ok()?;
-    let segs: Vec<&str> = url.path_segments()?.filter(|s| !s.is_empty()).collect();
-    let tid = match segs.iter().position(|s| *s == "v2.0") {
-        Some(i) if i > 0 => segs[i - 1],
-        _ => *segs.last()?,
-    };
-    let templated = tid.contains('{') || tid.to_ascii_lowercase().contains("%7b");
-    (!tid.is_empty() && !templated).then(|| tid.to_string())
-}
-
-/// reqwest's Display leaves out the cause (crates.md gotcha 10).
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = c.source();
-    }
-    s
 }
 
 /// A live profile as a cloud configuration; reads the secret from the environment.
@@ -301,7 +200,7 @@ pub fn live(p: &Profile) -> anyhow::Result<Connected> {
                 ca.display()
             ))
         })?;
-        if reqwest::Certificate::from_pem(&pem).is_err() {
+        if http::root_certificate(&pem).is_err() {
             return Err(usage(format!(
                 "{}: {} is not a PEM certificate",
                 what("ca_file"),
@@ -310,19 +209,16 @@ pub fn live(p: &Profile) -> anyhow::Result<Connected> {
         }
         extra_roots_pem.push(pem);
     }
+    let mut config =
+        CloudConfig::public(&p.tenant, credential).map_err(|e| anyhow::anyhow!("{e}"))?;
+    config.authority = p.authority.clone();
+    config.graph = p.graph.clone();
+    config.arm = p.arm.clone();
+    config.admin_service = p.admin_service.clone();
+    config.extra_roots_pem = extra_roots_pem;
     Ok(Connected {
         name: p.name.clone(),
-        config: CloudConfig {
-            tenant: p.tenant.clone(),
-            authority: p.authority.clone(),
-            graph: p.graph.clone(),
-            arm: p.arm.clone(),
-            admin_service: p.admin_service.clone(),
-            credential,
-            extra_roots_pem,
-            retry: RetryPolicy::default(),
-            timeout: Duration::from_secs(60),
-        },
+        config,
         emulator: None,
     })
 }
@@ -330,23 +226,6 @@ pub fn live(p: &Profile) -> anyhow::Result<Connected> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tenant_ids_come_from_issuers() {
-        assert_eq!(
-            tenant_from_issuer("https://login.microsoftonline.com/abc-123/v2.0").as_deref(),
-            Some("abc-123")
-        );
-        assert_eq!(
-            tenant_from_issuer("http://127.0.0.1:4000/t1/v2.0/").as_deref(),
-            Some("t1")
-        );
-        assert_eq!(
-            tenant_from_issuer("https://login.microsoftonline.com/{tenantid}/v2.0"),
-            None
-        );
-        assert_eq!(tenant_from_issuer("nope"), None);
-    }
 
     #[test]
     fn removing_missing_state_is_fine() {

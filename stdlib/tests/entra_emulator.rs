@@ -249,7 +249,13 @@ fn a_create_plan_shows_every_field_the_create_sends() {
             // What was sent is in the object (the service may add to it, e.g. a
             // scope's `origin`).
             if let Some(v) = f.after.value() {
-                let missing = diff(v, at(made, &f.path), DEFAULT_ARRAY_KEYS);
+                // Wrapped in its property name, so arrays are matched by their key.
+                let name = f.path.rsplit('.').next().unwrap_or_default();
+                let missing = diff(
+                    &json!({ name: v }),
+                    &json!({ name: at(made, &f.path) }),
+                    DEFAULT_ARRAY_KEYS,
+                );
                 assert!(
                     missing.is_empty(),
                     "{object}: {} differs from what was sent: {missing:?}",

@@ -274,3 +274,130 @@ fn not_found_is_typed_and_get_opt_maps_it_to_none() {
         .unwrap()
         .is_none());
 }
+
+#[test]
+fn discovery_finds_the_emulators_tenant() {
+    let lab = Lab::new();
+    let emu = lab.emu.as_ref().unwrap();
+    let base = url::Url::parse(emu.url()).unwrap();
+    let tid = lab
+        .rt
+        .block_on(comgmt_stdlib::cloud::discovery::discover_tenant(&base, &[]))
+        .unwrap();
+    assert_eq!(tid, emu.tenant_id());
+
+    // Nothing listening: a transport error that names the URL, quickly.
+    let nowhere = url::Url::parse("http://127.0.0.1:1/").unwrap();
+    let err = lab
+        .rt
+        .block_on(comgmt_stdlib::cloud::discovery::discover_tenant(
+            &nowhere,
+            &[],
+        ))
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Transport);
+    assert!(err.message.contains("127.0.0.1:1"), "{}", err.message);
+}
+
+#[test]
+fn a_write_with_extra_headers_reports_its_status() {
+    let lab = Lab::new();
+    let cloud = lab.cloud(lab.config());
+    let app = lab
+        .rt
+        .block_on(
+            cloud
+                .graph
+                .post("applications", &json!({"displayName": "headers"})),
+        )
+        .unwrap();
+    assert_eq!(app.status, 201);
+    let id = app.body["id"].as_str().unwrap();
+    let r = lab
+        .rt
+        .block_on(cloud.graph.patch_with(
+            &format!("applications/{id}"),
+            &json!({"notes": "patched"}),
+            &[("Prefer", "create-if-missing")],
+        ))
+        .unwrap();
+    assert_eq!(r.status, 204);
+    assert!(r.request_id.is_some());
+    let back = lab
+        .rt
+        .block_on(cloud.graph.get(&format!("applications/{id}"), &[]))
+        .unwrap();
+    assert_eq!(back.body["notes"], "patched");
+}
+
+#[test]
+fn an_admin_service_set_to_negotiate_fails_saying_so_before_sending() {
+    use comgmt_stdlib::cloud::{Endpoint, EndpointAuth, NEGOTIATE_UNSUPPORTED};
+    let lab = Lab::new();
+    let mut config = lab.config();
+    let root = config.admin_service.as_ref().unwrap().root.clone();
+    config.admin_service = Some(Endpoint {
+        root,
+        auth: EndpointAuth::Negotiate,
+    });
+    let cloud = lab.cloud(config);
+    let admin = cloud.admin_service().unwrap();
+    let err = lab
+        .rt
+        .block_on(admin.get_opt("wmi/SMS_Site('ABC')"))
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Auth);
+    assert_eq!(err.message, NEGOTIATE_UNSUPPORTED);
+    assert!(err.status.is_none(), "nothing was sent");
+
+    let mut config = lab.config();
+    config.admin_service = None;
+    let cloud = lab.cloud(config);
+    assert!(cloud.admin_service.is_none());
+    let err = cloud.admin_service().err().unwrap();
+    assert_eq!(err.kind, ErrorKind::Validation);
+}
+
+#[test]
+fn graph_and_arm_cannot_be_given_anything_but_bearer_auth() {
+    use comgmt_stdlib::cloud::EndpointAuth;
+    let lab = Lab::new();
+    let mut config = lab.config();
+    config.arm.auth = EndpointAuth::Sas;
+    let _g = lab.rt.enter();
+    let err = Cloud::new(config).err().unwrap();
+    assert_eq!(err.kind, ErrorKind::Validation);
+    assert!(err.message.contains("ARM"), "{}", err.message);
+}
+
+#[test]
+fn a_failed_upload_never_shows_the_signature() {
+    // Nothing listens on port 1: the transport error names the blob, not its SAS.
+    let lab = Lab::new();
+    let mut config = lab.config();
+    config.retry = RetryPolicy {
+        max_attempts: 1,
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(1),
+        deadline: Duration::from_secs(1),
+    };
+    let cloud = lab.cloud(config);
+    let sas =
+        url::Url::parse("http://127.0.0.1:1/c/ccmsetup.msi?sv=2023-11-03&sig=SECRETSIG").unwrap();
+    let id = comgmt_stdlib::cloud::blob::block_id(0).unwrap();
+    let err = lab
+        .rt
+        .block_on(cloud.blob.put_block(&sas, &id, b"data"))
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Transport);
+    assert!(err.message.contains("/c/ccmsetup.msi"), "{}", err.message);
+    assert!(!format!("{err} {err:?}").contains("SECRETSIG"), "{err:?}");
+
+    // No signature at all is refused before anything is sent.
+    let bare = url::Url::parse("http://127.0.0.1:1/c/ccmsetup.msi").unwrap();
+    let err = lab
+        .rt
+        .block_on(cloud.blob.put_block_list(&bare, &[id]))
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Validation);
+}

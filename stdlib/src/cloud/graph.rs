@@ -1,13 +1,14 @@
-//! Microsoft Graph client: bearer tokens, typed errors with request ids, and paging.
+//! Microsoft Graph client: OData over the shared core, typed errors with request ids,
+//! `@odata.nextLink` paging, and the wait for Entra replication after a write.
 
-use crate::cloud::auth::TokenCache;
-use crate::cloud::http::{transport_error, HttpClient};
+use crate::cloud::channel::{self, Channel, Payload};
 use crate::error::{ErrorKind, ModuleError, Result};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
+
+pub use crate::cloud::channel::Response as GraphResponse;
 
 /// The Graph API version a call uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,20 +26,9 @@ impl Version {
     }
 }
 
-/// A successful Graph answer.
-#[derive(Debug, Clone)]
-pub struct GraphResponse {
-    pub status: u16,
-    /// `null` for 204.
-    pub body: Value,
-    pub request_id: Option<String>,
-}
-
 pub struct Graph {
-    http: HttpClient,
-    tokens: Arc<TokenCache>,
+    ch: Channel,
     root: Url,
-    scope: String,
 }
 
 /// Quote a value for an OData `$filter`: single quotes doubled.
@@ -47,26 +37,20 @@ pub fn odata_string(s: &str) -> String {
 }
 
 impl Graph {
-    pub fn new(http: HttpClient, tokens: Arc<TokenCache>, root: Url) -> Result<Self> {
-        let scope = format!("{}.default", ensure_slash(&root));
-        Ok(Graph {
-            http,
-            tokens,
-            root: ensure_slash_url(root),
-            scope,
-        })
+    pub(crate) fn from_channel(ch: Channel, root: Url) -> Self {
+        Graph {
+            ch,
+            root: channel::with_slash(root),
+        }
     }
 
     /// `v1.0/{path}` with the query pairs encoded.
     pub fn url(&self, version: Version, path: &str, query: &[(&str, &str)]) -> Result<Url> {
-        let mut url = self
-            .root
-            .join(&format!(
-                "{}/{}",
-                version.segment(),
-                path.trim_start_matches('/')
-            ))
-            .map_err(|e| ModuleError::validation(format!("bad Graph path {path}: {e}")))?;
+        let mut url = channel::join(
+            &self.root,
+            &format!("{}/{}", version.segment(), path.trim_start_matches('/')),
+            "Graph",
+        )?;
         if !query.is_empty() {
             let mut q = url.query_pairs_mut();
             for (k, v) in query {
@@ -99,40 +83,51 @@ impl Graph {
     /// Like `list`, with extra headers on every page (e.g. `ConsistencyLevel: eventual`,
     /// which Graph does not carry to the next page by itself).
     pub async fn list_url(&self, first: Url, headers: &[(&str, &str)]) -> Result<Vec<Value>> {
-        let mut items = Vec::new();
-        let mut next = Some(first);
-        let mut pages = 0usize;
-        while let Some(url) = next.take() {
-            pages += 1;
-            if pages > 10_000 {
-                return Err(ModuleError::remote(
-                    "Graph kept sending next pages (over 10,000)",
-                ));
-            }
-            let page = self.call(Method::GET, url, None, headers).await?;
-            match page.body.get("value") {
-                Some(Value::Array(v)) => items.extend(v.iter().cloned()),
-                _ => {
-                    return Err(ModuleError::remote(
-                        "Graph answered a collection request without a `value` array",
-                    ))
-                }
-            }
-            if let Some(link) = page.body.get("@odata.nextLink").and_then(Value::as_str) {
-                next = Some(self.same_origin(link)?);
-            }
-        }
-        Ok(items)
+        channel::follow_links(
+            &self.ch,
+            &self.root,
+            first,
+            "@odata.nextLink",
+            |url| async { Ok(self.call(Method::GET, url, None, headers).await?.body) },
+        )
+        .await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Result<GraphResponse> {
+        self.post_with(path, body, &[]).await
+    }
+
+    /// POST with extra request headers.
+    pub async fn post_with(
+        &self,
+        path: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Result<GraphResponse> {
         let url = self.url(Version::V1, path, &[])?;
-        self.call(Method::POST, url, Some(body), &[]).await
+        self.call(Method::POST, url, Some(body), headers).await
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> Result<GraphResponse> {
+        self.patch_with(path, body, &[]).await
+    }
+
+    /// PATCH with extra request headers, e.g. `("Prefer", "create-if-missing")` for an
+    /// upsert by alternate key; the answer's `status` tells 201 (created) from 204.
+    pub async fn patch_with(
+        &self,
+        path: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Result<GraphResponse> {
         let url = self.url(Version::V1, path, &[])?;
-        self.call(Method::PATCH, url, Some(body), &[]).await
+        self.call(Method::PATCH, url, Some(body), headers).await
+    }
+
+    /// PUT (Graph uses it for a few singletons and for `$ref` relations).
+    pub async fn put(&self, path: &str, body: &Value) -> Result<GraphResponse> {
+        let url = self.url(Version::V1, path, &[])?;
+        self.call(Method::PUT, url, Some(body), &[]).await
     }
 
     pub async fn delete(&self, path: &str) -> Result<GraphResponse> {
@@ -140,21 +135,7 @@ impl Graph {
         self.call(Method::DELETE, url, None, &[]).await
     }
 
-    /// A next link must stay on the Graph host: the bearer token goes with it.
-    fn same_origin(&self, link: &str) -> Result<Url> {
-        let url = Url::parse(link)
-            .map_err(|e| ModuleError::remote(format!("Graph sent a bad next link: {e}")))?;
-        if url.origin() != self.root.origin() {
-            return Err(ModuleError::remote(format!(
-                "Graph sent a next link to another host ({}); refusing to send the token there",
-                url.origin().ascii_serialization()
-            )));
-        }
-        Ok(url)
-    }
-
-    /// One call: token, client-request-id, retry, error mapping. A 401 refreshes the
-    /// token once (it may have been revoked or expired early).
+    /// One call: token, client-request-id, retry, error mapping.
     pub async fn call(
         &self,
         method: Method,
@@ -162,57 +143,92 @@ impl Graph {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> Result<GraphResponse> {
-        let mut refreshed = false;
-        loop {
-            let token = self.tokens.token(&self.scope).await?;
-            let client_request_id = uuid::Uuid::new_v4().to_string();
-            let resp = self
-                .http
-                .send(&method, || {
-                    let mut r = self
-                        .http
-                        .request(method.clone(), url.clone())
-                        .bearer_auth(token.expose())
-                        .header("client-request-id", &client_request_id)
-                        .header("Accept", "application/json");
-                    for (k, v) in headers {
-                        r = r.header(*k, *v);
-                    }
-                    if let Some(b) = body {
-                        r = r.json(b);
-                    }
-                    r
-                })
-                .await?;
-            let status = resp.status();
-            let request_id = resp
-                .headers()
-                .get("request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            let bytes = resp.bytes().await.map_err(|e| transport_error(&e))?;
-            if status == StatusCode::UNAUTHORIZED && !refreshed {
-                refreshed = true;
-                self.tokens.invalidate(&self.scope).await;
-                continue;
-            }
-            if status.is_success() {
-                let body = if bytes.is_empty() {
-                    Value::Null
-                } else {
-                    serde_json::from_slice(&bytes).map_err(|e| {
-                        ModuleError::remote(format!("Graph sent unreadable JSON: {e}"))
-                    })?
-                };
-                return Ok(GraphResponse {
-                    status: status.as_u16(),
-                    body,
-                    request_id,
-                });
-            }
-            return Err(graph_error(status, &bytes, request_id, &method, &url));
+        if url.origin() != self.root.origin() {
+            return Err(ModuleError::validation(format!(
+                "refusing to send a Graph token to {}",
+                url.origin().ascii_serialization()
+            )));
+        }
+        let payload = body.map(Payload::Json).unwrap_or(Payload::Empty);
+        let mut all = Vec::with_capacity(headers.len() + 1);
+        all.push(("Accept", "application/json"));
+        all.extend_from_slice(headers);
+        let raw = self.ch.send(&method, &url, payload, &all).await?;
+        let request_id = raw.header("request-id");
+        if raw.status.is_success() {
+            return Ok(GraphResponse {
+                status: raw.status.as_u16(),
+                body: raw.json("Graph")?,
+                request_id,
+            });
+        }
+        Err(graph_error(
+            raw.status, &raw.body, request_id, &method, &url,
+        ))
+    }
+}
+
+/// How long to wait for Entra to replicate a just-created object before a request that
+/// references it succeeds.
+#[derive(Debug, Clone)]
+pub struct ReplicationWait {
+    pub first_delay: Duration,
+    pub max_delay: Duration,
+    /// No wait starts past this much time after the first attempt.
+    pub budget: Duration,
+}
+
+impl Default for ReplicationWait {
+    fn default() -> Self {
+        ReplicationWait {
+            first_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(8),
+            budget: Duration::from_secs(60),
         }
     }
+}
+
+impl ReplicationWait {
+    /// Run `f` until it succeeds, fails for another reason, or the budget is spent.
+    pub async fn run<F, Fut, T>(&self, f: F) -> Result<T>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let mut delay = self.first_delay;
+        let deadline = tokio::time::Instant::now() + self.budget;
+        loop {
+            match f().await {
+                Err(e)
+                    if is_replication_lag(&e) && tokio::time::Instant::now() + delay < deadline =>
+                {
+                    tracing::debug!(error = %e, "waiting for Entra replication");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(self.max_delay);
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// Retry a request that fails only because a just-created object has not replicated yet
+/// (400/404 naming a missing reference), for up to a minute.
+pub async fn with_replication_wait<F, Fut, T>(f: F) -> Result<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    ReplicationWait::default().run(f).await
+}
+
+/// Whether Graph refused a request because an object it references is not visible yet:
+/// Entra answers 400 or 404 with "does not exist" / "does not reference" until the new
+/// object reaches the replica serving the request.
+pub fn is_replication_lag(e: &ModuleError) -> bool {
+    matches!(e.kind, ErrorKind::NotFound | ErrorKind::Remote)
+        && e.status.is_some_and(|s| s == 400 || s == 404)
+        && (e.message.contains("does not exist") || e.message.contains("does not reference"))
 }
 
 /// Map Graph's error body `{"error":{"code","message","innerError":{"request-id"}}}`.
@@ -262,47 +278,6 @@ pub fn graph_error(
     e
 }
 
-/// Retry a request that fails only because a just-created object has not replicated yet
-/// (400/404 naming a missing reference), for up to a minute. Entra replicates new
-/// objects with a delay, so a write that references one may briefly be refused.
-pub(crate) async fn with_replication_wait<F, Fut, T>(f: F) -> Result<T>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<T>>,
-{
-    let mut delay = Duration::from_millis(500);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        match f().await {
-            Err(e)
-                if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Remote)
-                    && e.status.is_some_and(|s| s == 400 || s == 404)
-                    && (e.message.contains("does not exist")
-                        || e.message.contains("does not reference"))
-                    && tokio::time::Instant::now() + delay < deadline =>
-            {
-                tracing::debug!(error = %e, "waiting for Entra replication");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(8));
-            }
-            other => return other,
-        }
-    }
-}
-
-fn ensure_slash(u: &Url) -> String {
-    let s = u.as_str();
-    if s.ends_with('/') {
-        s.to_string()
-    } else {
-        format!("{s}/")
-    }
-}
-
-fn ensure_slash_url(u: Url) -> Url {
-    Url::parse(&ensure_slash(&u)).unwrap_or(u)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,6 +285,64 @@ mod tests {
     #[test]
     fn quotes_odata_strings() {
         assert_eq!(odata_string("O'Brien"), "'O''Brien'");
+    }
+
+    fn lag(status: u16) -> ModuleError {
+        let mut e = ModuleError::not_found(
+            "Graph POST /v1.0/servicePrincipals: The appId 'x' of the service principal does not reference a valid application object.",
+        );
+        e.status = Some(status);
+        e
+    }
+
+    #[test]
+    fn replication_lag_is_recognised() {
+        assert!(is_replication_lag(&lag(404)));
+        assert!(is_replication_lag(&lag(400)));
+        assert!(!is_replication_lag(&lag(403)));
+        let mut other = lag(404);
+        other.message = "Graph GET /v1.0/applications/x: gone".into();
+        assert!(!is_replication_lag(&other));
+    }
+
+    #[test]
+    fn the_replication_wait_retries_lag_only_and_within_its_budget() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let wait = ReplicationWait {
+            first_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(2),
+            budget: Duration::from_secs(5),
+        };
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let out = rt.block_on(wait.run(|| {
+            let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async move {
+                if n < 3 {
+                    Err(lag(404))
+                } else {
+                    Ok(n)
+                }
+            }
+        }));
+        assert_eq!(out.unwrap(), 3);
+
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let out: Result<()> = rt.block_on(wait.run(|| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { Err(ModuleError::conflict("exists")) }
+        }));
+        assert_eq!(out.unwrap_err().kind, ErrorKind::Conflict);
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+        let short = ReplicationWait {
+            budget: Duration::from_millis(20),
+            ..wait
+        };
+        let out: Result<()> = rt.block_on(short.run(|| async { Err(lag(400)) }));
+        assert!(is_replication_lag(&out.unwrap_err()));
     }
 
     #[test]

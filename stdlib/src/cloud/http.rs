@@ -55,23 +55,30 @@ pub struct HttpClient {
 
 impl HttpClient {
     pub fn new(config: &CloudConfig) -> Result<Self> {
+        Self::build(
+            &config.extra_roots_pem,
+            config.retry.clone(),
+            config.timeout,
+        )
+    }
+
+    /// A client trusting the system roots plus `extra_roots_pem`.
+    pub fn build(
+        extra_roots_pem: &[Vec<u8>],
+        retry: RetryPolicy,
+        timeout: Duration,
+    ) -> Result<Self> {
         let mut b = reqwest::Client::builder()
-            .timeout(config.timeout)
+            .timeout(timeout)
             .connect_timeout(Duration::from_secs(15))
             .user_agent(concat!("comgmt/", env!("CARGO_PKG_VERSION")));
-        for pem in &config.extra_roots_pem {
-            let cert = reqwest::Certificate::from_pem(pem).map_err(|e| {
-                ModuleError::transport(format!("bad trusted root certificate: {e}"))
-            })?;
-            b = b.add_root_certificate(cert);
+        for pem in extra_roots_pem {
+            b = b.add_root_certificate(root_certificate(pem)?);
         }
         let inner = b
             .build()
             .map_err(|e| ModuleError::transport(format!("cannot build HTTP client: {e}")))?;
-        Ok(HttpClient {
-            inner,
-            retry: config.retry.clone(),
-        })
+        Ok(HttpClient { inner, retry })
     }
 
     pub fn request(&self, method: Method, url: url::Url) -> RequestBuilder {
@@ -109,7 +116,7 @@ impl HttpClient {
                     retry_after(resp).unwrap_or_else(|| self.retry.backoff(attempt))
                 }
                 Err(e) => {
-                    tracing::debug!(%method, error = %error_chain(e), attempt, "http transport error");
+                    tracing::debug!(%method, error = %redacted_chain(e), attempt, "http transport error");
                     let never_sent = e.is_connect();
                     if !(never_sent || idempotent) {
                         return Err(transport_error(e));
@@ -131,13 +138,20 @@ impl HttpClient {
     }
 }
 
+/// A PEM certificate to trust as a root, or a validation error naming the problem.
+pub fn root_certificate(pem: &[u8]) -> Result<reqwest::Certificate> {
+    reqwest::Certificate::from_pem(pem)
+        .map_err(|e| ModuleError::validation(format!("bad trusted root certificate: {e}")))
+}
+
 /// `Retry-After` as seconds or an HTTP date.
 fn retry_after(resp: &Response) -> Option<Duration> {
-    let v = resp
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?;
+    retry_after_header(resp.headers())
+}
+
+/// `Retry-After` from a header map (also used between polls of an operation).
+pub fn retry_after_header(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
     if let Ok(secs) = v.trim().parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
@@ -173,12 +187,18 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     s
 }
 
-pub fn transport_error(e: &reqwest::Error) -> ModuleError {
-    let mut msg = error_chain(e);
-    if let Some(url) = e.url() {
-        // Keep the host and path for the admin, never a query string (SAS signatures).
-        msg = msg.replace(url.as_str(), &redact(url));
+/// The error chain with the request URL's query replaced: keep the host and path for
+/// the admin, never a query string (SAS signatures).
+fn redacted_chain(e: &reqwest::Error) -> String {
+    let msg = error_chain(e);
+    match e.url() {
+        Some(url) => msg.replace(url.as_str(), &redact(url)),
+        None => msg,
     }
+}
+
+pub fn transport_error(e: &reqwest::Error) -> ModuleError {
+    let msg = redacted_chain(e);
     let hint = if e.is_timeout() {
         "the service did not answer in time; check the network or raise the timeout"
     } else if e.is_connect() {
