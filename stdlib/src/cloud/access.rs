@@ -1,11 +1,15 @@
 //! Read-only and writing handles to the cloud: plan safety as a property of the types.
 //!
 //! Module ops only ever get a [`Reader`] (from `Ctx::read`): GETs, and the few POSTs
-//! that only read. The [`Writer`] is made by the write path alone (`change::ensure`),
+//! that only read (ARM name checks, on an allowlist). The [`Writer`] is made by the write path alone (`change::ensure`),
 //! only in apply mode, and it needs a [`WritePermit`] that nothing outside `change`
 //! can construct. The writer also records the request id of every request it sends,
 //! so a write made of several requests journals all of them, even when one fails.
 
+use super::admin_service::AdminService;
+use super::arm::{Arm, ArmResponse};
+use super::blob::Blob;
+use super::channel::Response;
 use super::graph::{Graph, GraphResponse, Version};
 use super::Cloud;
 use crate::change::WritePermit;
@@ -28,6 +32,78 @@ impl<'a> Reader<'a> {
     }
     pub fn graph(&self) -> GraphReader<'a> {
         GraphReader(&self.cloud.graph)
+    }
+    pub fn arm(&self) -> ArmReader<'a> {
+        ArmReader(&self.cloud.arm)
+    }
+    /// The AdminService, or an error saying the target has none.
+    pub fn admin_service(&self) -> Result<AdminReader<'a>> {
+        self.cloud.admin_service().map(AdminReader)
+    }
+}
+
+/// ARM actions that only read, so a plan may call them: name availability checks.
+/// Matched on the last path segment, case-insensitively (ARM paths are).
+const ARM_READ_ACTIONS: &[&str] = &["checkNameAvailability", "CheckDnsNameAvailability"];
+
+/// ARM reads.
+#[derive(Clone, Copy)]
+pub struct ArmReader<'a>(&'a Arm);
+
+impl ArmReader<'_> {
+    pub async fn get(&self, path: &str, api_version: &str) -> Result<ArmResponse> {
+        self.0.get(path, api_version).await
+    }
+    /// GET that maps "not found" to `None`.
+    pub async fn get_opt(&self, path: &str, api_version: &str) -> Result<Option<Value>> {
+        self.0.get_opt(path, api_version).await
+    }
+    pub async fn list(&self, path: &str, api_version: &str) -> Result<Vec<Value>> {
+        self.0.list(path, api_version).await
+    }
+    /// A POST that only reads (a name availability check); any other action is refused
+    /// here, since a plan must not change anything.
+    pub async fn check(&self, path: &str, api_version: &str, body: &Value) -> Result<ArmResponse> {
+        refuse_unless_read_action(path)?;
+        self.0.post(path, api_version, body).await
+    }
+}
+
+/// Ok when `path` ends in an ARM action that only reads.
+fn refuse_unless_read_action(path: &str) -> Result<()> {
+    let action = path
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    if ARM_READ_ACTIONS
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(action))
+    {
+        Ok(())
+    } else {
+        Err(crate::error::ModuleError::validation(format!(
+            "ARM action `{action}` can change state; only the write path may call it"
+        )))
+    }
+}
+
+/// AdminService reads.
+#[derive(Clone, Copy)]
+pub struct AdminReader<'a>(&'a AdminService);
+
+impl AdminReader<'_> {
+    pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Response> {
+        self.0.get(path, query).await
+    }
+    /// A key lookup: the one row, or `None`.
+    pub async fn get_opt(&self, path: &str) -> Result<Option<Value>> {
+        self.0.get_opt(path).await
+    }
+    pub async fn list(&self, class: &str, query: &[(&str, &str)]) -> Result<Vec<Value>> {
+        self.0.list(class, query).await
     }
 }
 
@@ -87,6 +163,26 @@ impl<'a> Writer<'a> {
         }
     }
 
+    pub fn arm(&self) -> ArmWriter<'_> {
+        ArmWriter {
+            arm: &self.cloud.arm,
+            log: &self.request_ids,
+        }
+    }
+
+    pub fn admin_service(&self) -> Result<AdminWriter<'_>> {
+        Ok(AdminWriter {
+            admin: self.cloud.admin_service()?,
+            log: &self.request_ids,
+        })
+    }
+
+    /// Blob uploads with a SAS URL. Azure Storage answers no request id the journal
+    /// keeps: an upload is recorded by the write that asked for its URL.
+    pub fn blob(&self) -> &Blob {
+        &self.cloud.blob
+    }
+
     /// The request ids of every write request sent so far, in order.
     pub fn request_ids(&self) -> Vec<String> {
         self.request_ids
@@ -99,6 +195,78 @@ impl<'a> Writer<'a> {
     /// resource manages are writes like any other.
     pub fn write_file(&self, path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         crate::fsio::write_atomic(path, bytes, mode)
+    }
+}
+
+fn record(log: &Mutex<Vec<String>>, rid: Option<String>) {
+    if let Some(rid) = rid {
+        log.lock().unwrap_or_else(|p| p.into_inner()).push(rid);
+    }
+}
+
+/// The request id of a result, success or failure.
+fn rid_of<T>(r: &Result<T>, ok: impl Fn(&T) -> Option<String>) -> Option<String> {
+    match r {
+        Ok(v) => ok(v),
+        Err(e) => e.request_id.clone(),
+    }
+}
+
+/// ARM writes, each waited for to the end of its operation; the request id recorded is
+/// the one of the request that started it.
+pub struct ArmWriter<'w> {
+    arm: &'w Arm,
+    log: &'w Mutex<Vec<String>>,
+}
+
+impl ArmWriter<'_> {
+    pub async fn get(&self, path: &str, api_version: &str) -> Result<ArmResponse> {
+        self.arm.get(path, api_version).await
+    }
+    pub async fn put(&self, path: &str, api_version: &str, body: &Value) -> Result<ArmResponse> {
+        self.logged(self.arm.put(path, api_version, body).await)
+    }
+    pub async fn patch(&self, path: &str, api_version: &str, body: &Value) -> Result<ArmResponse> {
+        self.logged(self.arm.patch(path, api_version, body).await)
+    }
+    pub async fn post(&self, path: &str, api_version: &str, body: &Value) -> Result<ArmResponse> {
+        self.logged(self.arm.post(path, api_version, body).await)
+    }
+    pub async fn delete(&self, path: &str, api_version: &str) -> Result<ArmResponse> {
+        self.logged(self.arm.delete(path, api_version).await)
+    }
+    fn logged(&self, r: Result<ArmResponse>) -> Result<ArmResponse> {
+        record(self.log, rid_of(&r, |v| v.request_id.clone()));
+        r
+    }
+}
+
+/// AdminService writes.
+pub struct AdminWriter<'w> {
+    admin: &'w AdminService,
+    log: &'w Mutex<Vec<String>>,
+}
+
+impl AdminWriter<'_> {
+    pub async fn get_opt(&self, path: &str) -> Result<Option<Value>> {
+        self.admin.get_opt(path).await
+    }
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Response> {
+        self.logged(self.admin.post(path, body).await)
+    }
+    pub async fn patch(&self, path: &str, body: &Value) -> Result<Response> {
+        self.logged(self.admin.patch(path, body).await)
+    }
+    pub async fn delete(&self, path: &str) -> Result<Response> {
+        self.logged(self.admin.delete(path).await)
+    }
+    /// A WMI method call (static or on an instance).
+    pub async fn invoke(&self, method_path: &str, body: &Value) -> Result<Response> {
+        self.logged(self.admin.invoke(method_path, body).await)
+    }
+    fn logged(&self, r: Result<Response>) -> Result<Response> {
+        record(self.log, rid_of(&r, |v| v.request_id.clone()));
+        r
     }
 }
 
@@ -142,13 +310,37 @@ impl GraphWriter<'_> {
     ) -> Result<GraphResponse> {
         let url: Url = self.graph.url(Version::V1, path, &[])?;
         let result = self.graph.call(method, url, body, headers).await;
-        let rid = match &result {
-            Ok(r) => r.request_id.clone(),
-            Err(e) => e.request_id.clone(),
-        };
-        if let Some(rid) = rid {
-            self.log.lock().unwrap_or_else(|p| p.into_inner()).push(rid);
-        }
+        record(self.log, rid_of(&result, |r| r.request_id.clone()));
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plan may ask ARM whether a name is free, and nothing else by POST.
+    #[test]
+    fn only_read_actions_pass_the_reader() {
+        for ok in [
+            "subscriptions/s/providers/Microsoft.Storage/checkNameAvailability",
+            "subscriptions/s/providers/Microsoft.KeyVault/checkNameAvailability?x=1",
+            "subscriptions/s/providers/Microsoft.Network/locations/westus/CheckDnsNameAvailability",
+        ] {
+            assert!(refuse_unless_read_action(ok).is_ok(), "{ok}");
+        }
+        let e = refuse_unless_read_action(
+            "subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachineScaleSets/v/start",
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains("`start` can change state"),
+            "{}",
+            e.message
+        );
+        assert!(
+            refuse_unless_read_action("subscriptions/s/providers/Microsoft.Compute/register")
+                .is_err()
+        );
     }
 }
