@@ -24,6 +24,8 @@ pub mod api {
     /// ("Admins and users"), ID-token issuance, and — for Entra user discovery — the
     /// Microsoft Graph application permission `Directory.Read.All`. Also ensures the
     /// app's service principal. Permission ids are looked up in the tenant at run time.
+    /// A new app is created by upsert on a `uniqueName` derived from the App ID URI, so
+    /// two runs creating it at once make one app; the journal keys it by the App ID URI.
     ///
     /// # Options
     /// - `display_name` (string, required): e.g. `"Cloud Management web app"`.
@@ -58,8 +60,11 @@ pub mod api {
 
     /// Ensure the native client app registration clients use to reach the server app.
     ///
-    /// The client app is found by `app_id` when given, otherwise as the app with this
-    /// display name that asks for the server app's scope (a name alone is never enough).
+    /// The client app is found by `app_id` when given; otherwise by its `uniqueName`,
+    /// which is derived from the server app's App ID URI and this display name (so every
+    /// machine running the runbook derives the same one, and two runs creating it at
+    /// once make one app); otherwise, for an app made before, as the one app with this
+    /// display name that asks for the server app's scope. A name alone is never enough.
     /// It gets: public client flows allowed, the reply URL, the broker redirect
     /// `ms-appx-web://Microsoft.AAD.BrokerPlugin/<appId>`, ID-token issuance, and the
     /// delegated permissions `user_impersonation` on the server app and Graph `User.Read`.
