@@ -57,7 +57,10 @@ pub fn router(state: Shared, faults: Option<Arc<Faults>>, latency: Duration) -> 
     let identity = crate::identity::router();
     let identity = match &faults {
         Some(f) if f.spec.scope == FaultScope::All => identity.layer(from_fn_with_state(
-            Some(f.clone()),
+            crate::faults::FaultLayer {
+                faults: Some(f.clone()),
+                render: crate::faults::render_graph,
+            },
             crate::faults::middleware,
         )),
         _ => identity,
@@ -65,7 +68,8 @@ pub fn router(state: Shared, faults: Option<Arc<Faults>>, latency: Duration) -> 
     let log = state.log.clone();
     Router::new()
         .merge(identity)
-        .merge(crate::graph::router(state.clone(), faults))
+        .merge(crate::graph::router(state.clone(), faults.clone()))
+        .merge(crate::arm::router(state.clone(), faults))
         .route("/_emulator/requests", get(requests))
         .fallback(not_found)
         .layer(from_fn_with_state(latency, delay))

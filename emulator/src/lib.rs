@@ -9,6 +9,7 @@
 //! entity set), `faults`, `store` (SQLite), `tenant` + `seed` (what a new tenant holds).
 
 mod app;
+mod arm;
 mod errors;
 mod faults;
 mod graph;

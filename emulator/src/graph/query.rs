@@ -212,9 +212,11 @@ pub fn plan(ctx: &Ctx<'_>, obj: &Obj, rules: &Rules) -> GraphResult<Plan> {
         None => DEFAULT_PAGE,
         Some(t) => match t.trim().parse::<usize>() {
             Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
-            _ => return Err(GraphError::bad_request(format!(
+            _ => {
+                return Err(GraphError::bad_request(format!(
                 "Invalid page size specified: '{t}'. Must be between 1 and {MAX_PAGE} inclusive."
-            ))),
+            )))
+            }
         },
     };
     let after = q.get("$skiptoken").map(decode_token).transpose()?;
