@@ -66,16 +66,39 @@ pub fn router(state: Shared, faults: Option<Arc<Faults>>, latency: Duration) -> 
         _ => identity,
     };
     let log = state.log.clone();
-    Router::new()
+    let surfaces = Router::new()
         .merge(identity)
         .merge(crate::graph::router(state.clone(), faults.clone()))
-        .merge(crate::arm::router(state.clone(), faults))
+        .merge(crate::arm::router(state.clone(), faults.clone()))
+        .merge(crate::adminservice::router(state.clone(), faults))
         .route("/_emulator/requests", get(requests))
         .fallback(not_found)
+        .with_state(state);
+    // Paths are matched case-sensitively; the AdminService prefix is not, so it is put
+    // in its documented spelling before routing.
+    let canonical = tower::ServiceExt::map_request(surfaces, canonical_prefix);
+    Router::new()
+        .fallback_service(canonical)
         .layer(from_fn_with_state(latency, delay))
         // Outermost, so faulted and dropped requests are logged too.
         .layer(from_fn_with_state(log, crate::reqlog::middleware))
-        .with_state(state)
+}
+
+fn canonical_prefix(mut req: Request) -> Request {
+    if let Some(path) = crate::adminservice::canonical_path(req.uri().path()) {
+        let rebuilt = match req.uri().query() {
+            Some(q) => format!("{path}?{q}"),
+            None => path,
+        };
+        if let Ok(pq) = rebuilt.parse::<axum::http::uri::PathAndQuery>() {
+            let mut parts = req.uri().clone().into_parts();
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = Uri::from_parts(parts) {
+                *req.uri_mut() = uri;
+            }
+        }
+    }
+    req
 }
 
 /// `GET /_emulator/requests`: the request log as a JSON array.

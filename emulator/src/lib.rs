@@ -8,6 +8,7 @@
 //! router), `reqlog` (the request log), `identity` (Entra token endpoints), `graph` (Microsoft Graph, one module per
 //! entity set), `faults`, `store` (SQLite), `tenant` + `seed` (what a new tenant holds).
 
+mod adminservice;
 mod app;
 mod arm;
 mod errors;
