@@ -9,7 +9,7 @@
 //! the one bearer check by audience), `odata` (the OData engine Graph and the
 //! AdminService share), `graph` (Microsoft Graph: one generic entity-set router, a
 //! descriptor per set), `arm` (Azure Resource Manager), `adminservice` (the ConfigMgr
-//! AdminService), `faults` (injected per surface, each in its own error shape), `store`
+//! AdminService), `blob` (SAS block upload), `faults` (injected per surface, each in its own error shape), `store`
 //! (SQLite), `tenant` + `seed` (what a new tenant holds).
 //!
 //! Which tokens each surface takes:
@@ -23,6 +23,7 @@
 mod adminservice;
 mod app;
 mod arm;
+mod blob;
 mod errors;
 mod faults;
 mod graph;
