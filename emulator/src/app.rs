@@ -59,7 +59,7 @@ pub fn router(state: Shared, faults: Option<Arc<Faults>>, latency: Duration) -> 
         Some(f) if f.spec.scope == FaultScope::All => identity.layer(from_fn_with_state(
             crate::faults::FaultLayer {
                 faults: Some(f.clone()),
-                render: crate::faults::render_graph,
+                render: crate::identity::errors::render_fault,
             },
             crate::faults::middleware,
         )),
