@@ -44,7 +44,13 @@ pub fn router(state: Shared, faults: Option<Arc<Faults>>) -> Router<Shared> {
         .route_layer(from_fn_with_state(state, auth))
         // Faults sit outside the token check and before any handler: a faulted request
         // has changed nothing.
-        .layer(from_fn_with_state(faults, crate::faults::middleware))
+        .layer(from_fn_with_state(
+            crate::faults::FaultLayer {
+                faults,
+                render: crate::faults::render_graph,
+            },
+            crate::faults::middleware,
+        ))
         .layer(from_fn(request_ids))
 }
 
