@@ -189,7 +189,7 @@ async fn device_code_token(emu: &Emu, scope: &str) -> Value {
 
 // Source: Azure/azure-cli:src/azure-cli-core/azure/cli/core/auth/util.py (the CLI asks
 // for `https://management.core.windows.net//.default`, the resource with its trailing
-// slash plus `/.default`); api-surface §0 ("What the Azure CLI needs").
+// slash plus `/.default`); the Azure CLI asks for exactly this scope.
 #[tokio::test]
 async fn delegated_arm_tokens_have_the_exact_audience_and_user_impersonation() {
     let emu = Emu::start().await;

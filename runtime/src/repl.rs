@@ -7,7 +7,7 @@
 //! - Tab completes module names, `module::function` names, global functions, names
 //!   inside `help("...")`, and the functions and variables defined so far.
 //! - `fn` definitions persist between entries: each entry is merged into an accumulated
-//!   AST whose statements are then dropped (crates.md gotcha 12), like rhai-repl.
+//!   AST whose statements are then dropped, like rhai-repl.
 //! - `help()` / `help("entra::server_app")` print the same text as `comgmt doc`.
 //! - Errors are rendered like `comgmt run` renders them (line, label, hint) and the REPL
 //!   goes on. The value of an expression statement is printed (`=> 42`).

@@ -1,6 +1,6 @@
 //! `comgmt run` and `comgmt plan`: compile the script, resolve the target, then run the
 //! script on a dedicated thread (never a tokio worker: module functions `block_on` the
-//! runtime, crates.md gotcha 4) while the multi-thread runtime hosts the embedded
+//! runtime, and a tokio worker that did would panic) while the multi-thread runtime hosts the embedded
 //! emulator and HTTP. Ctrl-C stops the script at its next operation.
 
 use crate::diagnostics::{self, Diag, Sources};

@@ -1,5 +1,6 @@
 //! The one error type every module returns, and its conversion into a Rhai error that
-//! keeps the script position (crates.md gotcha 1: namespaced native calls lose it otherwise).
+//! keeps the script position (namespaced native calls lose
+//! it otherwise: Rhai does not fill in their call position).
 
 use rhai::{Dynamic, EvalAltResult, Position};
 use serde::Serialize;

@@ -60,7 +60,7 @@ fn signatures_read_well() {
     assert!(sigs.len() > 30, "{sigs:#?}");
     for s in &sigs {
         // `Result<T, Box<EvalAltResult>>` of `return_raw` functions is Rhai's own rendering
-        // (crates.md gotcha 3); the doc generator strips it, as for globals.rs.
+        // (Rhai's metadata shows the Rust type); the doc generator strips it, as for globals.rs.
         let s = &s
             .replace(", Box<EvalAltResult>>", "")
             .replace("-> Result<", "-> ");

@@ -1,5 +1,6 @@
 //! PFX (PKCS#12) files: `cert::export_pfx` and `cert::load_pfx` (p12-keystore).
-//! AES-256 by default, 3DES + SHA-1 for Windows Server 2016 and older (crates.md gotcha 7).
+//! AES-256 by default, 3DES + SHA-1 for Windows Server 2016 and older (older
+//! Windows reads only 3DES PFX files, and says "wrong password" for an AES one).
 
 use super::files;
 use super::model::PfxFormat;

@@ -263,7 +263,7 @@ pub struct CsrInfo {
 }
 
 /// Parse a CSR (PEM or DER) and verify its self-signature. Extensions the module does
-/// not know are ignored, not refused (crates.md gotcha 6).
+/// not know are ignored, not refused (Windows certreq adds a Subject Key Identifier).
 pub fn parse_csr(bytes: &[u8]) -> std::result::Result<CsrInfo, String> {
     let der = if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
         let p = pem::parse_many(bytes)

@@ -1,6 +1,6 @@
 //! ConfigMgr AdminService client: OData v4 over `wmi/` (SMS Provider classes) and `v1.0/`.
 //!
-//! What the service does, as public scripts see it (api-surface §0.2): a key lookup
+//! What the service does, as public scripts see it: a key lookup
 //! (`wmi/SMS_Site('ABC')`) answers a `{"value":[row]}` envelope, not a bare entity;
 //! collections page with `$top`/`$skip` until a short page; a create and a WMI method call
 //! answer 201; DELETE answers 204; rows carry `@odata.etag`. Through a CMG the service

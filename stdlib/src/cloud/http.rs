@@ -1,6 +1,6 @@
 //! The HTTP client every surface shares: timeouts, trusted roots, and retry.
 //!
-//! Retry rules (DESIGN "Transport"): 429 and 503 are retried for every method, because
+//! Retry rules: 429 and 503 are retried for every method, because
 //! the service rejected the request before changing anything; 504 and a connection that
 //! broke after the request went out are retried only for idempotent methods, because a
 //! write may have happened; a connection that never opened is always retried. Waits honour
@@ -172,7 +172,7 @@ fn httpdate_parse(s: &str) -> Option<SystemTime> {
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
 }
 
-/// reqwest's Display omits the cause (crates.md gotcha 10): walk the chain.
+/// reqwest's Display omits the cause: walk the chain.
 pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();

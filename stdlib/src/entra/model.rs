@@ -148,7 +148,7 @@ pub fn expand_uri(template: &str, tenant: &TenantFacts) -> String {
         .replace("{tenantid}", &tenant.tenant_id)
 }
 
-/// The Entra "secure patterns" for new identifier URIs (api-surface §6.1), as shown to
+/// The Entra "secure patterns" for new identifier URIs, as shown to
 /// the admin when a URI breaks them.
 pub const SECURE_PATTERNS: &[&str] = &[
     "api://<appId>",
