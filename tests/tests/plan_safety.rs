@@ -88,19 +88,21 @@ fn planning_any_runbook_sends_no_write_and_writes_no_file() {
             "{name}: plan wrote files {:?}",
             files(dir.path())
         );
-        assert!(
-            emu.requests().iter().any(|r| !r.write),
-            "{name}: the plan read nothing, so it proves nothing"
-        );
+        let plan_reads = emu.requests().len();
 
         // Applied, then planned again: the update and unchanged paths read only too.
         ok(comgmt_on(&emu, dir.path(), "run", script).output().unwrap());
         let applied = writes(&emu);
-        assert!(
-            !applied.is_empty(),
-            "{name}: the run wrote nothing, so the log proves nothing"
-        );
         let files_after_run = files(dir.path());
+        assert!(
+            !applied.is_empty() || !files_after_run.is_empty(),
+            "{name}: the run changed nothing, so the plan after it proves nothing"
+        );
+        // A script that writes to the cloud must have looked first.
+        assert!(
+            applied.is_empty() || plan_reads > 0,
+            "{name}: the plan read nothing, so it proves nothing"
+        );
         ok(comgmt_on(&emu, dir.path(), "plan", script)
             .output()
             .unwrap());
