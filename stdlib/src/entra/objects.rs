@@ -242,11 +242,6 @@ pub fn add_required(current: &Value, required: &[Permission]) -> Option<Value> {
     Some(Value::Array(list))
 }
 
-/// Permission labels for a plan.
-pub fn labels(required: &[Permission]) -> Value {
-    json!(required.iter().map(Permission::label).collect::<Vec<_>>())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
