@@ -212,14 +212,6 @@ impl ServedEmulator {
         all
     }
 
-    /// Every request the emulator answered so far, in order.
-    pub fn requests(&self) -> Vec<comgmt_emulator::LoggedRequest> {
-        self.handle
-            .as_ref()
-            .map(|h| h.requests())
-            .unwrap_or_default()
-    }
-
     pub fn block<F: std::future::Future>(&self, f: F) -> F::Output {
         self.runtime.as_ref().expect("runtime").block_on(f)
     }

@@ -44,10 +44,10 @@ fn files(dir: &Path) -> Vec<String> {
     out
 }
 
+/// The requests that could have changed state, as `METHOD path` lines.
 fn writes(emu: &ServedEmulator) -> Vec<String> {
-    emu.requests()
+    emu.writes()
         .into_iter()
-        .filter(|r| r.write)
         .map(|r| format!("{} {}", r.method, r.path))
         .collect()
 }
