@@ -42,7 +42,7 @@ async fn get(emu: &Emu, token: &str, path: &str) -> Resp {
 }
 
 // Source: MicrosoftDocs/memdocs:memdocs/configmgr/develop/adminservice/overview.md (the
-// AdminService takes Entra tokens when reached through a CMG); api-surface §0.1.
+// AdminService takes Entra tokens when reached through a CMG).
 #[tokio::test]
 async fn takes_tokens_for_a_registered_application_only() {
     let emu = Emu::start().await;
@@ -86,8 +86,8 @@ async fn takes_tokens_for_a_registered_application_only() {
     );
 }
 
-// Source: api-surface §0.2 (MicrosoftDocs/memdocs adminservice/usage.md and public
-// scripts): the `{"@odata.context": ".../AdminService/wmi/$metadata#SMS_Site", "value":
+// Source: MicrosoftDocs/memdocs adminservice/usage.md and public scripts
+// (microsoft/configmgr-hub samples/CommonFunctions.ps1): the `{"@odata.context": ".../AdminService/wmi/$metadata#SMS_Site", "value":
 // [...]}` envelope, also for key lookups; both key forms; 404 for a missing key; class
 // names in any case on input, the documented spelling in answers.
 #[tokio::test]
@@ -120,7 +120,7 @@ async fn sms_site_collection_and_key_lookups() {
 }
 
 // Source: MicrosoftDocs/memdocs:memdocs/configmgr/develop/adminservice/usage.md
-// (`$filter=startswith(Name,'All') eq true`); api-surface §0.2 (`$top`/`$skip` paging,
+// (`$filter=startswith(Name,'All') eq true`); public scripts (`$top`/`$skip` paging,
 // `%27`-encoded filter values).
 #[tokio::test]
 async fn odata_options_through_the_shared_engine() {

@@ -56,7 +56,7 @@ async fn subscription(emu: &Emu, token: &str) -> String {
 }
 
 // The audiences ARM accepts are the ones it publishes in `/metadata/endpoints`
-// (`authentication.audiences`; api-surface §0): `https://management.core.windows.net/`
+// (`authentication.audiences`): `https://management.core.windows.net/`
 // and `https://management.azure.com/`. Another audience is
 // `InvalidAuthenticationTokenAudience` with a Bearer challenge (the 401 status and the
 // code as ARM clients meet them, e.g. microsoft/azure-tools-for-java issue #2341).

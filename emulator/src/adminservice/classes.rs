@@ -1,6 +1,7 @@
 //! The WMI classes the AdminService serves here, and what a new site holds. Class names
 //! are matched without case on input and answered in their documented spelling
-//! (api-surface §0, CONFLICT on case).
+//! (the docs call class names case-sensitive, the 2006 release notes and public scripts
+//! treat the WMI route as case-insensitive: any case is accepted).
 
 use crate::store::{Db, StoreError};
 use serde_json::{json, Value};
@@ -31,7 +32,8 @@ impl WmiClass {
 
 /// `SMS_Site`: one row per site.
 /// Source: MicrosoftDocs/memdocs:memdocs/configmgr/develop/reference/core/servers/configure/sms_site-server-wmi-class.md
-/// (properties); the key lookup `SMS_Site('ABC')` and envelope: api-surface §0.2.
+/// (properties); the key lookup `SMS_Site('ABC')` and envelope: how public scripts
+/// call it (microsoft/configmgr-hub samples/CommonFunctions.ps1).
 pub const SMS_SITE: WmiClass = WmiClass {
     name: "SMS_Site",
     key: "SiteCode",

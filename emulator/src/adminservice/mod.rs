@@ -3,7 +3,7 @@
 //! which is how a CMG-fronted AdminService takes Entra tokens), its error body, its
 //! faults — and the `wmi/` route with OData queries through the shared engine.
 //! Source: MicrosoftDocs/memdocs:memdocs/configmgr/develop/adminservice/usage.md,
-//! overview.md; api-surface §0.1-§0.2.
+//! overview.md.
 
 mod classes;
 mod wmi;
@@ -41,8 +41,8 @@ pub fn router(state: Shared, faults: Option<Arc<Faults>>) -> Router<Shared> {
         ))
 }
 
-/// `/adminservice/WMI/…` → `/AdminService/wmi/…`: callers use either case (api-surface
-/// §0, "Accept any case on input").
+/// `/adminservice/WMI/…` → `/AdminService/wmi/…`: callers use either case
+/// (set-up.md writes `/adminservice/`, public scripts call `sms_site`).
 pub fn canonical_path(path: &str) -> Option<String> {
     let rest = path.strip_prefix('/')?;
     let (first, after) = rest.split_once('/').unwrap_or((rest, ""));

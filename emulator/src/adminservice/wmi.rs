@@ -3,8 +3,8 @@
 //! shared OData engine. Every answer, a key lookup included, is the
 //! `{"@odata.context": …#Class, "value": [...]}` envelope; callers page with `$top` and
 //! `$skip` until a short page, so there is no next link.
-//! Source: api-surface §0.2 (from MicrosoftDocs/memdocs adminservice/usage.md and the
-//! public scripts surveyed there).
+//! Source: MicrosoftDocs/memdocs adminservice/usage.md, and how public scripts call it
+//! (microsoft/configmgr-hub samples/CommonFunctions.ps1, AdamGrossTX/ConfigMgr.AdminService).
 
 use super::classes::{self, WmiClass};
 use super::AdminError;

@@ -68,7 +68,7 @@ async fn request_ids(mut req: Request, next: Next) -> Response {
 
 /// ARM's answers to a bad token, each with a `WWW-Authenticate` challenge. The accepted
 /// audiences are the ones ARM publishes in `/metadata/endpoints`
-/// (`authentication.audiences`, api-surface §0). The codes are the ones ARM clients
+/// (`authentication.audiences`). The codes are the ones ARM clients
 /// meet (`AuthenticationFailed`, `InvalidAuthenticationToken`,
 /// `ExpiredAuthenticationToken`, `InvalidAuthenticationTokenTenant`,
 /// `InvalidAuthenticationTokenAudience` — e.g. microsoft/azure-tools-for-java's changelog,

@@ -20,7 +20,7 @@ const GROUPS: &str = "armResourceGroups";
 const OPERATIONS: &str = "armOperations";
 /// Polls of an operation result that still answer 202 before it completes.
 const POLLS_BEFORE_DONE: i64 = 1;
-/// Retry-After for operation polling (az waits 30 s when it is 0; api-surface §0).
+/// Retry-After for operation polling (az waits 30 s when it is 0).
 const RETRY_AFTER: u64 = 1;
 
 fn key(sub: &str, name: &str) -> String {

@@ -78,7 +78,7 @@ pub async fn get_one(State(st): State<Shared>, Path(sub): Path<String>, uri: Uri
 
 /// What `az cloud register --endpoint-resource-manager` reads: the emulator is the
 /// login endpoint and resource manager; ARM's audiences stay the public cloud's.
-/// Source: api-surface §0 ("What the Azure CLI needs from a custom ARM endpoint").
+/// Source: what azure-cli's `az cloud register` fetches from a custom ARM endpoint.
 pub async fn metadata_endpoints(
     State(st): State<Shared>,
     uri: Uri,

@@ -6,7 +6,7 @@
 //! Source: Azure/azure-rest-api-specs:specification/storage/data-plane/Microsoft.BlobStorage/stable/2021-12-02/blob.json
 //! (BlockBlob_StageBlock, BlockBlob_CommitBlockList, BlockBlob_Upload: 201 Created);
 //! microsoftgraph/powershell-intune-samples:LOB_Application/Application_LOB_Add.ps1
-//! (the upload sequence); api-surface §0.1 (SAS in the URL).
+//! (the upload sequence, with the SAS in the URL).
 
 mod sas;
 mod store;
