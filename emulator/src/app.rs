@@ -4,12 +4,14 @@
 
 use crate::faults::{FaultScope, Faults};
 use crate::identity::DeviceFlow;
+use crate::reqlog::RequestLog;
 use crate::store::Store;
 use crate::tenant::Tenant;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use axum::{Json, Router};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -23,6 +25,7 @@ pub struct AppState {
     pub scheme: &'static str,
     pub local_addr: SocketAddr,
     pub device_flows: Mutex<HashMap<String, DeviceFlow>>,
+    pub log: Arc<RequestLog>,
 }
 
 pub type Shared = Arc<AppState>;
@@ -54,17 +57,31 @@ pub fn router(state: Shared, faults: Option<Arc<Faults>>, latency: Duration) -> 
     let identity = crate::identity::router();
     let identity = match &faults {
         Some(f) if f.spec.scope == FaultScope::All => identity.layer(from_fn_with_state(
-            Some(f.clone()),
+            crate::faults::FaultLayer {
+                faults: Some(f.clone()),
+                render: crate::faults::render_graph,
+            },
             crate::faults::middleware,
         )),
         _ => identity,
     };
+    let log = state.log.clone();
     Router::new()
         .merge(identity)
-        .merge(crate::graph::router(state.clone(), faults))
+        .merge(crate::graph::router(state.clone(), faults.clone()))
+        .merge(crate::arm::router(state.clone(), faults))
+        .route("/_emulator/requests", get(requests))
         .fallback(not_found)
         .layer(from_fn_with_state(latency, delay))
+        // Outermost, so faulted and dropped requests are logged too.
+        .layer(from_fn_with_state(log, crate::reqlog::middleware))
         .with_state(state)
+}
+
+/// `GET /_emulator/requests`: the request log as a JSON array.
+async fn requests(State(st): State<Shared>) -> Response {
+    let all: Vec<serde_json::Value> = st.log.snapshot().iter().map(|r| r.to_json()).collect();
+    Json(serde_json::Value::Array(all)).into_response()
 }
 
 async fn delay(State(latency): State<Duration>, req: Request, next: Next) -> Response {

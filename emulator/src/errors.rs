@@ -60,6 +60,11 @@ impl GraphError {
         Self::new(StatusCode::BAD_REQUEST, "BadRequest", message)
     }
 
+    /// A valid query the directory does not support (`Request_UnsupportedQuery`).
+    pub fn unsupported_query(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "Request_UnsupportedQuery", message)
+    }
+
     pub fn not_found(id: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
@@ -142,6 +147,17 @@ impl GraphError {
             HeaderValue::from_static("application/json"),
         );
         resp
+    }
+}
+
+/// Graph reports malformed queries and unknown properties as `BadRequest` (its OData
+/// layer) and valid but unsupported ones as `Request_UnsupportedQuery` (the directory).
+impl From<crate::odata::ODataError> for GraphError {
+    fn from(e: crate::odata::ODataError) -> Self {
+        match e.kind {
+            crate::odata::ErrorKind::Unsupported => GraphError::unsupported_query(e.message),
+            _ => GraphError::odata(e.message),
+        }
     }
 }
 

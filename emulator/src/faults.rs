@@ -136,23 +136,27 @@ impl Faults {
 #[derive(Clone)]
 pub struct ConnKill(pub Arc<Notify>);
 
+/// How a surface words an injected fault: status (429/503/504), Retry-After seconds
+/// (429 and 503 only), and the request (for the request ids it echoes).
+pub type RenderFault = fn(StatusCode, Option<u64>, &Request) -> Response;
+
+/// The fault middleware's state: the injector (if any) and the surface's renderer, so a
+/// throttled ARM call looks like ARM's throttling and a Graph call like Graph's.
+#[derive(Clone)]
+pub struct FaultLayer {
+    pub faults: Option<Arc<Faults>>,
+    pub render: RenderFault,
+}
+
 /// Middleware: maybe answer with a fault instead of running the request.
-pub async fn middleware(
-    State(faults): State<Option<Arc<Faults>>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let Some(faults) = faults else {
+pub async fn middleware(State(layer): State<FaultLayer>, req: Request, next: Next) -> Response {
+    let Some(faults) = layer.faults else {
         return next.run(req).await;
     };
     if !faults.roll() {
         return next.run(req).await;
     }
-    let ids = req
-        .extensions()
-        .get::<RequestIds>()
-        .cloned()
-        .unwrap_or_else(|| RequestIds::from_headers(req.headers()));
+    let retry_after = faults.spec.retry_after;
     match faults.spec.kind {
         FaultKind::Drop => {
             if let Some(kill) = req.extensions().get::<ConnKill>() {
@@ -160,37 +164,42 @@ pub async fn middleware(
                 // The connection task drops the connection; this response is never sent.
                 std::future::pending::<()>().await;
             }
-            fault_error(503, faults.spec.retry_after).render(&ids)
+            (layer.render)(StatusCode::SERVICE_UNAVAILABLE, Some(retry_after), &req)
         }
-        FaultKind::Status(s) => fault_error(s, faults.spec.retry_after).render(&ids),
+        FaultKind::Status(s) => {
+            let status = StatusCode::from_u16(s).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let retry = (status != StatusCode::GATEWAY_TIMEOUT).then_some(retry_after);
+            (layer.render)(status, retry, &req)
+        }
     }
 }
 
 /// Graph's throttling and availability errors.
-fn fault_error(status: u16, retry_after: u64) -> GraphError {
-    match status {
-        429 => GraphError {
-            retry_after: Some(retry_after),
-            ..GraphError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TooManyRequests",
-                "Too many requests. Please retry after the time given in the Retry-After header.",
-            )
-        },
-        504 => GraphError::new(
-            StatusCode::GATEWAY_TIMEOUT,
+pub fn render_graph(status: StatusCode, retry_after: Option<u64>, req: &Request) -> Response {
+    let ids = req
+        .extensions()
+        .get::<RequestIds>()
+        .cloned()
+        .unwrap_or_else(|| RequestIds::from_headers(req.headers()));
+    let (code, message) = match status {
+        StatusCode::TOO_MANY_REQUESTS => (
+            "TooManyRequests",
+            "Too many requests. Please retry after the time given in the Retry-After header.",
+        ),
+        StatusCode::GATEWAY_TIMEOUT => (
             "GatewayTimeout",
             "The server did not receive a timely response from the upstream service.",
         ),
-        _ => GraphError {
-            retry_after: Some(retry_after),
-            ..GraphError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "ServiceUnavailable",
-                "The service is temporarily unavailable. Please retry after the time given in the Retry-After header.",
-            )
-        },
+        _ => (
+            "ServiceUnavailable",
+            "The service is temporarily unavailable. Please retry after the time given in the Retry-After header.",
+        ),
+    };
+    GraphError {
+        retry_after,
+        ..GraphError::new(status, code, message)
     }
+    .render(&ids)
 }
 
 #[cfg(test)]

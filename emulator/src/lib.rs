@@ -5,14 +5,17 @@
 //! use; keep it stable.
 //!
 //! Layout: `server` (accept loop, TLS, dropped connections), `app` (shared state and the
-//! router), `identity` (Entra token endpoints), `graph` (Microsoft Graph, one module per
+//! router), `reqlog` (the request log), `identity` (Entra token endpoints), `graph` (Microsoft Graph, one module per
 //! entity set), `faults`, `store` (SQLite), `tenant` + `seed` (what a new tenant holds).
 
 mod app;
+mod arm;
 mod errors;
 mod faults;
 mod graph;
 mod identity;
+mod odata;
+mod reqlog;
 mod seed;
 mod server;
 mod store;
@@ -99,9 +102,72 @@ pub enum EmulatorError {
     Tls(String),
 }
 
+/// The emulated service a request was addressed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Surface {
+    /// Microsoft Graph (`/v1.0`, `/beta`).
+    Graph,
+    /// The Entra token, device-code, OpenID configuration and key endpoints.
+    Identity,
+    /// Azure Resource Manager (`/subscriptions`, `/providers`, `/metadata/endpoints`).
+    Arm,
+    /// The ConfigMgr administration service (`/AdminService/...`).
+    AdminService,
+    /// Blob upload.
+    Blob,
+    /// Anything else (answered with 404).
+    Other,
+}
+
+impl Surface {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Surface::Graph => "graph",
+            Surface::Identity => "identity",
+            Surface::Arm => "arm",
+            Surface::AdminService => "adminservice",
+            Surface::Blob => "blob",
+            Surface::Other => "other",
+        }
+    }
+}
+
+/// One request the emulator received, as recorded in its request log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedRequest {
+    /// When it arrived (RFC 3339, UTC, milliseconds).
+    pub time: String,
+    pub surface: Surface,
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// Path and query as sent, e.g. `/v1.0/applications?$filter=...`.
+    pub path: String,
+    /// The status answered; `None` when the connection closed before an answer (a
+    /// `drop` fault).
+    pub status: Option<u16>,
+    /// Whether the request could change state: any method but GET and HEAD, except
+    /// POSTs that only read (token, device code, ARM name-availability checks).
+    pub write: bool,
+}
+
+impl LoggedRequest {
+    /// The JSON form served at `GET /_emulator/requests`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "time": self.time,
+            "surface": self.surface.as_str(),
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "write": self.write,
+        })
+    }
+}
+
 /// A running emulator. Dropping it stops the server.
 pub struct EmulatorHandle {
     url: String,
+    log: Arc<reqlog::RequestLog>,
     tenant_id: String,
     ca_pem: Option<Vec<u8>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -120,6 +186,11 @@ impl EmulatorHandle {
     /// The CA certificate (PEM) to trust when serving HTTPS.
     pub fn ca_pem(&self) -> Option<&[u8]> {
         self.ca_pem.as_deref()
+    }
+    /// Every request answered so far (oldest first), except the emulator's own debug
+    /// routes. Also served as JSON at `GET /_emulator/requests`.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.log.snapshot()
     }
     /// Stop serving and wait for the server task to end.
     pub async fn shutdown(mut self) {
@@ -184,12 +255,14 @@ pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorErr
     })?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     let tenant_id = tenant.id.clone();
+    let log = Arc::new(reqlog::RequestLog::default());
     let state = Arc::new(app::AppState {
         store,
         tenant,
         scheme,
         local_addr: addr,
         device_flows: Default::default(),
+        log: log.clone(),
     });
     let faults = config
         .faults
@@ -201,6 +274,7 @@ pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorErr
     let task = server::spawn(listener, router, tls.map(|t| t.server_config), rx);
     Ok(EmulatorHandle {
         url: format!("{scheme}://{addr}/"),
+        log,
         tenant_id,
         ca_pem,
         shutdown: Some(tx),

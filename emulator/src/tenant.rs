@@ -2,10 +2,11 @@
 //! state (so a state file keeps its tenant across restarts) and seeded with the
 //! service principals every real tenant has.
 
-use crate::store::{Store, StoreError};
+use crate::identity::tokens::{generate_key, Signer};
+use crate::store::{Db, Store, StoreError};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use rand::Rng;
+use std::sync::Arc;
 
 /// The initial `*.onmicrosoft.com` domain of every emulated tenant.
 pub const INITIAL_DOMAIN: &str = "comgmtlab.onmicrosoft.com";
@@ -17,8 +18,8 @@ pub struct Tenant {
     pub initial_domain: String,
     pub display_name: String,
     pub created: String,
-    /// HMAC key for the access tokens this tenant issues.
-    pub token_key: Vec<u8>,
+    /// The RSA key this tenant signs its tokens with.
+    pub signer: Arc<Signer>,
 }
 
 impl Tenant {
@@ -36,17 +37,33 @@ impl Tenant {
     }
 }
 
+/// The tenant's signing key, created on first use. A state file from before tokens were
+/// RS256 has none yet and gets one here; its old HS256 tokens simply stop validating.
+fn load_or_create_signer(db: &Db<'_>) -> Result<Signer, StoreError> {
+    let bad = |what: &str, e: String| StoreError(format!("token signing {what}: {e}"));
+    if let (Some(key), Some(cert)) = (db.meta("signing_key")?, db.meta("signing_cert")?) {
+        let key = STANDARD
+            .decode(key)
+            .map_err(|e| bad("key", e.to_string()))?;
+        let cert = STANDARD
+            .decode(cert)
+            .map_err(|e| bad("certificate", e.to_string()))?;
+        return Signer::load(&key, &cert).map_err(|e| bad("key", e));
+    }
+    let (key, cert) = generate_key().map_err(|e| bad("key", e))?;
+    db.set_meta("signing_key", &STANDARD.encode(&key))?;
+    db.set_meta("signing_cert", &STANDARD.encode(&cert))?;
+    Signer::load(&key, &cert).map_err(|e| bad("key", e))
+}
+
 pub fn load_or_create(store: &Store) -> Result<Tenant, StoreError> {
     store.write(|db| {
-        if let (Some(id), Some(domain), Some(created), Some(key)) = (
+        let signer = Arc::new(load_or_create_signer(db)?);
+        if let (Some(id), Some(domain), Some(created)) = (
             db.meta("tenant_id")?,
             db.meta("initial_domain")?,
             db.meta("created")?,
-            db.meta("token_key")?,
         ) {
-            let token_key = STANDARD
-                .decode(key)
-                .map_err(|e| StoreError(format!("token key: {e}")))?;
             return Ok(Tenant {
                 id,
                 initial_domain: domain,
@@ -54,23 +71,20 @@ pub fn load_or_create(store: &Store) -> Result<Tenant, StoreError> {
                     .meta("display_name")?
                     .unwrap_or_else(|| DISPLAY_NAME.into()),
                 created,
-                token_key,
+                signer,
             });
         }
-        let mut key = [0u8; 32];
-        rand::rng().fill(&mut key);
         let tenant = Tenant {
             id: crate::util::new_guid(),
             initial_domain: INITIAL_DOMAIN.into(),
             display_name: DISPLAY_NAME.into(),
             created: crate::util::now_iso(),
-            token_key: key.to_vec(),
+            signer,
         };
         db.set_meta("tenant_id", &tenant.id)?;
         db.set_meta("initial_domain", &tenant.initial_domain)?;
         db.set_meta("display_name", &tenant.display_name)?;
         db.set_meta("created", &tenant.created)?;
-        db.set_meta("token_key", &STANDARD.encode(&tenant.token_key))?;
         crate::seed::seed_tenant(db, &tenant)?;
         Ok(tenant)
     })

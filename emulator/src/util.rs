@@ -29,6 +29,16 @@ pub fn now_iso() -> String {
     iso(now())
 }
 
+/// A timestamp with milliseconds, for logs where order within a second matters.
+pub fn now_iso_millis() -> String {
+    let t = now();
+    let t = t
+        .replace_nanosecond(t.millisecond() as u32 * 1_000_000)
+        .unwrap_or(t);
+    t.format(&Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+}
+
 /// Parse an RFC 3339 timestamp as clients send it.
 pub fn parse_iso(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339).ok()

@@ -145,7 +145,12 @@ def list_kiota_query_and_dotnet_encoding():
 
 @check
 def count_needs_consistency_level():
-    r = call("GET", "applications?$count=true")
+    # aad-advanced-queries.md, "Error handling": without the header `?$count=true` is
+    # silently ignored and the `/$count` segment is a 400.
+    r = call("GET", "applications?$count=true&$top=1")
+    expect_eq(r.status_code, 200, r.text)
+    expect("@odata.count" not in r.json(), "no @odata.count without ConsistencyLevel")
+    r = call("GET", "applications/$count")
     expect_error(r, 400, "Request_BadRequest")
     r = call("GET", "applications/$count", headers={"ConsistencyLevel": "eventual"})
     expect_eq(r.status_code, 200, r.text)
@@ -178,6 +183,8 @@ def next_link_to_the_end():
         if next_url:
             expect(next_url.startswith(f"{T.url}v1.0/applications?"), f"nextLink {next_url}")
             expect("$skiptoken=" in next_url or "%24skiptoken=" in next_url, next_url)
+            # The link keeps every option the request had, $count included.
+            expect("$count=true" in next_url and "$filter=" in next_url, next_url)
         expect(pages <= 5, "too many pages")
     expect_eq(pages, 3, "pages")
     expect_eq(sorted(seen), sorted(made), "every item exactly once")

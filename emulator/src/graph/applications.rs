@@ -1,10 +1,12 @@
-//! `/applications`: create, get (by id or `appId`), list, update, delete, `$count`,
-//! `addPassword` / `removePassword`, with the validation Entra applies.
+//! `/applications`: the entity set's description and its hooks — create, update,
+//! delete, `addPassword` / `removePassword`, owners — with the validation Entra applies.
 
+use super::entity_set::{AltKey, EntitySet};
+use super::query::Rules;
 use super::resources::APPLICATION;
 use super::{
-    body_object, credentials, entity_response, find_required, identifier_uris, no_content, odata,
-    public_view, service_principals, str_of, Ctx, Key, Target, APPLICATIONS,
+    body_object, credentials, find_required, identifier_uris, no_content, public_view,
+    service_principals, str_of, Ctx, Key, Seg, APPLICATIONS,
 };
 use crate::errors::{GraphError, GraphResult};
 use crate::store::Db;
@@ -18,51 +20,81 @@ use std::collections::HashSet;
 const ALT_KEYS: &[&str] = &["appId", "uniqueName"];
 const RESOURCE: &str = "Application";
 
-pub fn route(ctx: &Ctx<'_>, method: &Method, t: Target, body: &Bytes) -> GraphResult<Response> {
-    if t.count {
-        return match *method {
-            Method::GET => {
-                let rows = odata::all_rows(ctx, APPLICATIONS)?;
-                odata::count_response(ctx, rows, &APPLICATION)
-            }
-            _ => Err(GraphError::method_not_allowed()),
-        };
-    }
-    let Some(key) = t.key else {
-        return match *method {
-            Method::GET => {
-                let rows = odata::all_rows(ctx, APPLICATIONS)?;
-                odata::list_response(ctx, APPLICATIONS, rows, &APPLICATION, public_view)
-            }
-            Method::POST => create(ctx, body),
-            _ => Err(GraphError::method_not_allowed()),
-        };
-    };
-    match (t.rest.as_slice(), method) {
-        ([], &Method::GET) => {
-            let app = ctx
-                .st
-                .store
-                .read(|db| find_required(db, APPLICATIONS, &key, ALT_KEYS))?;
-            entity_response(ctx, StatusCode::OK, APPLICATIONS, &app, &APPLICATION)
+/// `/applications`.
+/// Query rules from the application resource's property notes (displayName: `$search`,
+/// `$orderby`; description and tags: `$search`; no property supports `endsWith`) and
+/// aad-advanced-queries.md ("Support for sorting": createdDateTime, deletedDateTime,
+/// displayName, advanced only).
+pub const SET: EntitySet = EntitySet {
+    name: APPLICATIONS,
+    schema: &APPLICATION,
+    id_is_guid: true,
+    alt_keys: &[
+        AltKey {
+            name: "appId",
+            guid: true,
+            upsert: false,
+        },
+        // Source: microsoftgraph/microsoft-graph-docs-contrib:api-reference/v1.0/api/application-upsert.md
+        AltKey {
+            name: "uniqueName",
+            guid: false,
+            upsert: true,
+        },
+    ],
+    rules: Rules {
+        resource: RESOURCE,
+        ends_with: &[],
+        search: &["displayName", "description", "tags"],
+        orderby: &["displayName", "createdDateTime", "deletedDateTime"],
+        expand: &["owners"],
+    },
+    count_segment: true,
+    rows: None,
+    create: Some(create),
+    update: Some(update),
+    delete: Some(delete),
+    actions: &[
+        ("addPassword", add_password),
+        ("removePassword", remove_password),
+    ],
+    navigate: Some(navigate),
+};
+
+fn navigate(
+    ctx: &Ctx<'_>,
+    method: &Method,
+    app: &Value,
+    rest: &[Seg],
+    body: &Bytes,
+) -> GraphResult<Response> {
+    match rest {
+        [nav, more @ ..] if nav.is("owners") => {
+            super::expand::route(ctx, APPLICATIONS, method, app, more, body)
         }
-        ([], &Method::PATCH) => update(ctx, &key, body),
-        ([], &Method::DELETE) => delete(ctx, &key),
-        ([action], &Method::POST) if action.is("addPassword") => add_password(ctx, &key, body),
-        ([action], &Method::POST) if action.is("removePassword") => {
-            remove_password(ctx, &key, body)
-        }
-        ([seg], _) if seg.is("addPassword") || seg.is("removePassword") => {
-            Err(GraphError::method_not_allowed())
-        }
-        ([], _) => Err(GraphError::method_not_allowed()),
-        ([seg, ..], _) => Err(GraphError::no_route(&seg.name)),
+        [seg, ..] => Err(GraphError::no_route(&seg.name)),
+        [] => Err(GraphError::method_not_allowed()),
     }
 }
 
-fn create(ctx: &Ctx<'_>, body: &Bytes) -> GraphResult<Response> {
-    let given = body_object(body)?;
-    let given = APPLICATION.normalize(&given, false)?;
+/// `uniqueName` is unique in the tenant, like the key it is.
+fn check_unique_name(db: &Db<'_>, app: &Value) -> GraphResult<()> {
+    let Some(name) = app["uniqueName"].as_str() else {
+        return Ok(());
+    };
+    let taken = db.docs(APPLICATIONS)?.iter().any(|other| {
+        str_of(other, "id") != str_of(app, "id")
+            && str_of(other, "uniqueName").eq_ignore_ascii_case(name)
+    });
+    if taken {
+        return Err(GraphError::bad_request(
+            "Another object with the same value for property uniqueName already exists.",
+        ));
+    }
+    Ok(())
+}
+
+fn create(ctx: &Ctx<'_>, db: &Db<'_>, given: Map<String, Value>) -> GraphResult<Value> {
     let given = super::schema::strip_read_only(&APPLICATION, given, None)?;
     if given
         .get("passwordCredentials")
@@ -73,85 +105,85 @@ fn create(ctx: &Ctx<'_>, body: &Bytes) -> GraphResult<Response> {
             "New password credentials must be generated using service actions.",
         ));
     }
-    let app = ctx.st.store.write(|db| {
-        let mut app = APPLICATION.defaults();
-        let id = crate::util::new_guid();
-        let app_id = crate::util::new_guid();
-        if let Some(m) = app.as_object_mut() {
-            m.extend(given.clone());
-            m.insert("id".into(), json!(id));
-            m.insert("appId".into(), json!(app_id));
-            m.insert("createdDateTime".into(), json!(crate::util::now_iso()));
-            m.insert(
-                "publisherDomain".into(),
-                json!(ctx.st.tenant.initial_domain),
-            );
-        }
-        let keys = given
-            .get("keyCredentials")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        app["keyCredentials"] = Value::Array(credentials::key_credentials(&keys, &[])?);
-        finish_entitlements(&mut app);
-        validate(db, &ctx.st.tenant, &app, None)?;
-        db.insert(APPLICATIONS, &id, &app)?;
-        Ok::<_, GraphError>(app)
-    })?;
-    entity_response(ctx, StatusCode::CREATED, APPLICATIONS, &app, &APPLICATION)
+    let mut app = APPLICATION.defaults();
+    let id = crate::util::new_guid();
+    let app_id = crate::util::new_guid();
+    if let Some(m) = app.as_object_mut() {
+        m.extend(given.clone());
+        m.insert("id".into(), json!(id));
+        m.insert("appId".into(), json!(app_id));
+        m.insert("createdDateTime".into(), json!(crate::util::now_iso()));
+        m.insert(
+            "publisherDomain".into(),
+            json!(ctx.st.tenant.initial_domain),
+        );
+    }
+    let keys = given
+        .get("keyCredentials")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    app["keyCredentials"] = Value::Array(credentials::key_credentials(&keys, &[])?);
+    finish_entitlements(&mut app);
+    validate(db, &ctx.st.tenant, &app, None)?;
+    check_unique_name(db, &app)?;
+    db.insert(APPLICATIONS, &id, &app)?;
+    Ok(app)
 }
 
-fn update(ctx: &Ctx<'_>, key: &Key, body: &Bytes) -> GraphResult<Response> {
-    let given = body_object(body)?;
-    let given = APPLICATION.normalize(&given, false)?;
-    ctx.st.store.write(|db| {
-        let current = find_required(db, APPLICATIONS, key, ALT_KEYS)?;
-        let given = super::schema::strip_read_only(&APPLICATION, given, Some(&current))?;
-        let mut app = current.clone();
-        for (k, v) in &given {
-            match k.as_str() {
-                "passwordCredentials" => {
-                    // Only an echo of what is stored is accepted; secrets change through
-                    // addPassword and removePassword.
-                    if public_view(v) != public_view(&current["passwordCredentials"]) {
-                        return Err(GraphError::bad_request(
-                            "New password credentials must be generated using service actions.",
-                        ));
-                    }
-                }
-                "keyCredentials" => {
-                    let cur = current[k].as_array().cloned().unwrap_or_default();
-                    let given = v.as_array().cloned().unwrap_or_default();
-                    app[k] = Value::Array(credentials::key_credentials(&given, &cur)?);
-                }
-                // Complex values replace the stored value as a whole (with defaults for
-                // what is left out), as OData PATCH does for complex properties.
-                _ => app[k] = v.clone(),
+fn update(
+    ctx: &Ctx<'_>,
+    db: &Db<'_>,
+    current: &Value,
+    given: Map<String, Value>,
+) -> GraphResult<()> {
+    let given = super::schema::strip_read_only(&APPLICATION, given, Some(current))?;
+    let mut app = current.clone();
+    for (k, v) in &given {
+        match k.as_str() {
+            // Immutable once the application exists (application resource: "uniqueName
+            // ... Immutable. Read-only.").
+            "uniqueName" if v != &current["uniqueName"] => {
+                return Err(GraphError::bad_request(
+                    "Property 'uniqueName' is read-only and cannot be set.",
+                ))
             }
+            "passwordCredentials" => {
+                // Only an echo of what is stored is accepted; secrets change through
+                // addPassword and removePassword.
+                if public_view(v) != public_view(&current["passwordCredentials"]) {
+                    return Err(GraphError::bad_request(
+                        "New password credentials must be generated using service actions.",
+                    ));
+                }
+            }
+            "keyCredentials" => {
+                let cur = current[k].as_array().cloned().unwrap_or_default();
+                let given = v.as_array().cloned().unwrap_or_default();
+                app[k] = Value::Array(credentials::key_credentials(&given, &cur)?);
+            }
+            // Complex values replace the stored value as a whole (with defaults for
+            // what is left out), as OData PATCH does for complex properties.
+            _ => app[k] = v.clone(),
         }
-        finish_entitlements(&mut app);
-        validate(db, &ctx.st.tenant, &app, Some(&current))?;
-        let id = str_of(&app, "id").to_string();
-        db.update(APPLICATIONS, &id, &app)?;
-        service_principals::sync_from_application(db, &app, &current)?;
-        Ok::<_, GraphError>(())
-    })?;
-    Ok(no_content())
+    }
+    finish_entitlements(&mut app);
+    validate(db, &ctx.st.tenant, &app, Some(current))?;
+    let id = str_of(&app, "id").to_string();
+    db.update(APPLICATIONS, &id, &app)?;
+    service_principals::sync_from_application(db, &app, current)?;
+    Ok(())
 }
 
-fn delete(ctx: &Ctx<'_>, key: &Key) -> GraphResult<Response> {
-    ctx.st.store.write(|db| {
-        let app = find_required(db, APPLICATIONS, key, ALT_KEYS)?;
-        db.delete(APPLICATIONS, str_of(&app, "id"))?;
-        // Deleting an application removes its service principal in the home tenant.
-        for sp in db.docs(super::SERVICE_PRINCIPALS)? {
-            if str_of(&sp, "appId").eq_ignore_ascii_case(str_of(&app, "appId")) {
-                service_principals::delete_with_links(db, str_of(&sp, "id"))?;
-            }
+fn delete(db: &Db<'_>, app: &Value) -> GraphResult<()> {
+    db.delete(APPLICATIONS, str_of(app, "id"))?;
+    // Deleting an application removes its service principal in the home tenant.
+    for sp in db.docs(super::SERVICE_PRINCIPALS)? {
+        if str_of(&sp, "appId").eq_ignore_ascii_case(str_of(app, "appId")) {
+            service_principals::delete_with_links(db, str_of(&sp, "id"))?;
         }
-        Ok::<_, GraphError>(())
-    })?;
-    Ok(no_content())
+    }
+    Ok(())
 }
 
 fn add_password(ctx: &Ctx<'_>, key: &Key, body: &Bytes) -> GraphResult<Response> {

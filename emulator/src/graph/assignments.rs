@@ -2,9 +2,11 @@
 //! `/servicePrincipals/{resource}/appRoleAssignedTo` and
 //! `/servicePrincipals/{principal}/appRoleAssignments`.
 
+use super::entity_set::created_response;
+use super::query::{self, Rules};
 use super::resources::APP_ROLE_ASSIGNMENT;
 use super::{
-    body_object, entity_response, no_content, odata, public_view, str_of, Ctx, Seg, ASSIGNMENTS,
+    body_object, entity_response, no_content, public_view, str_of, Ctx, Seg, ASSIGNMENTS,
     SERVICE_PRINCIPALS,
 };
 use crate::errors::{GraphError, GraphResult};
@@ -39,6 +41,7 @@ impl Via {
 }
 
 const RESOURCE: &str = "AppRoleAssignment";
+const RULES: Rules = Rules::plain(RESOURCE);
 /// The "default access" role every resource has implicitly.
 const DEFAULT_ACCESS: &str = "00000000-0000-0000-0000-000000000000";
 
@@ -54,16 +57,17 @@ pub fn route(
     let set = format!("servicePrincipals('{sp_id}')/{}", via.nav());
     match (rest, method) {
         ([], &Method::GET) => {
-            let rows = odata::all_rows(ctx, ASSIGNMENTS)?;
+            let rows = query::all_rows(ctx, ASSIGNMENTS)?;
             let rows = rows
                 .into_iter()
                 .filter(|r| str_of(&r.doc, via.anchor()) == sp_id)
                 .collect();
-            odata::list_response(ctx, &set, rows, &APP_ROLE_ASSIGNMENT, public_view)
+            query::list_response(ctx, &set, rows, &APP_ROLE_ASSIGNMENT, &RULES, public_view)
         }
         ([], &Method::POST) => {
             let doc = create(ctx, sp, via, body)?;
-            entity_response(ctx, StatusCode::CREATED, &set, &doc, &APP_ROLE_ASSIGNMENT)
+            let path = format!("servicePrincipals/{sp_id}/{}", via.nav());
+            created_response(ctx, &set, &path, &doc, &APP_ROLE_ASSIGNMENT)
         }
         ([item], m) if item.key.is_none() && (m == Method::GET || m == Method::DELETE) => {
             let id = item.name.as_str();

@@ -2,80 +2,59 @@
 //! must be service principal object ids in the tenant, and every scope must be one the
 //! resource declares.
 
+use super::entity_set::EntitySet;
+use super::query::Rules;
 use super::resources::OAUTH2_PERMISSION_GRANT;
-use super::{
-    body_object, entity_response, find_required, no_content, odata, public_view, str_of, Ctx,
-    Target, GRANTS, SERVICE_PRINCIPALS,
-};
+use super::{str_of, Ctx, GRANTS, SERVICE_PRINCIPALS};
 use crate::errors::{GraphError, GraphResult};
 use crate::store::Db;
-use axum::body::Bytes;
-use axum::http::{Method, StatusCode};
-use axum::response::Response;
+use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
 const RESOURCE: &str = "OAuth2PermissionGrant";
 
-pub fn route(ctx: &Ctx<'_>, method: &Method, t: Target, body: &Bytes) -> GraphResult<Response> {
-    if t.count {
-        return Err(GraphError::no_route("$count"));
-    }
-    let Some(key) = t.key else {
-        return match *method {
-            Method::GET => {
-                let rows = odata::all_rows(ctx, GRANTS)?;
-                odata::list_response(ctx, GRANTS, rows, &OAUTH2_PERMISSION_GRANT, public_view)
-            }
-            Method::POST => create(ctx, body),
-            _ => Err(GraphError::method_not_allowed()),
-        };
-    };
-    if let Some(seg) = t.rest.first() {
-        return Err(GraphError::no_route(&seg.name));
-    }
-    match *method {
-        Method::GET => {
-            let g = ctx
-                .st
-                .store
-                .read(|db| find_required(db, GRANTS, &key, &[]))?;
-            entity_response(ctx, StatusCode::OK, GRANTS, &g, &OAUTH2_PERMISSION_GRANT)
+/// `/oauth2PermissionGrants` (no `/$count` segment; ids are opaque strings).
+pub const SET: EntitySet = EntitySet {
+    name: GRANTS,
+    schema: &OAUTH2_PERMISSION_GRANT,
+    id_is_guid: false,
+    alt_keys: &[],
+    rules: Rules::plain(RESOURCE),
+    count_segment: false,
+    rows: None,
+    create: Some(create),
+    update: Some(update),
+    delete: Some(delete),
+    actions: &[],
+    navigate: None,
+};
+
+/// Only `scope` can change.
+fn update(
+    _ctx: &Ctx<'_>,
+    db: &Db<'_>,
+    current: &Value,
+    given: Map<String, Value>,
+) -> GraphResult<()> {
+    let given = super::schema::strip_read_only(&OAUTH2_PERMISSION_GRANT, given, Some(current))?;
+    let mut g = current.clone();
+    for (k, v) in given {
+        if k != "scope" && current.get(&k) != Some(&v) {
+            return Err(GraphError::bad_request(format!(
+                "Property '{k}' is read-only and cannot be set."
+            )));
         }
-        Method::PATCH => {
-            let given = OAUTH2_PERMISSION_GRANT.normalize(&body_object(body)?, false)?;
-            ctx.st.store.write(|db| {
-                let current = find_required(db, GRANTS, &key, &[])?;
-                let given = super::schema::strip_read_only(
-                    &OAUTH2_PERMISSION_GRANT,
-                    given,
-                    Some(&current),
-                )?;
-                let mut g = current.clone();
-                for (k, v) in given {
-                    if k != "scope" && current.get(&k) != Some(&v) {
-                        return Err(GraphError::bad_request(format!(
-                            "Property '{k}' is read-only and cannot be set."
-                        )));
-                    }
-                    g[&k] = v;
-                }
-                let resource = sp(db, str_of(&g, "resourceId"), "resourceId")?;
-                check_scopes(&resource, &g["scope"])?;
-                db.update(GRANTS, str_of(&g, "id"), &g)?;
-                Ok::<_, GraphError>(())
-            })?;
-            Ok(no_content())
-        }
-        Method::DELETE => {
-            ctx.st.store.write(|db| {
-                let g = find_required(db, GRANTS, &key, &[])?;
-                db.delete(GRANTS, str_of(&g, "id"))?;
-                Ok::<_, GraphError>(())
-            })?;
-            Ok(no_content())
-        }
-        _ => Err(GraphError::method_not_allowed()),
+        g[&k] = v;
     }
+    let resource = sp(db, str_of(&g, "resourceId"), "resourceId")?;
+    check_scopes(&resource, &g["scope"])?;
+    db.update(GRANTS, str_of(&g, "id"), &g)?;
+    Ok(())
+}
+
+fn delete(db: &Db<'_>, g: &Value) -> GraphResult<()> {
+    db.delete(GRANTS, str_of(g, "id"))?;
+    Ok(())
 }
 
 /// A service principal by object id, or the validation error for `property`.
@@ -110,9 +89,7 @@ fn check_scopes(resource: &Value, scope: &Value) -> GraphResult<()> {
     Ok(())
 }
 
-fn create(ctx: &Ctx<'_>, body: &Bytes) -> GraphResult<Response> {
-    let given: Map<String, Value> =
-        OAUTH2_PERMISSION_GRANT.normalize(&body_object(body)?, false)?;
+fn create(_ctx: &Ctx<'_>, db: &Db<'_>, given: Map<String, Value>) -> GraphResult<Value> {
     let given = super::schema::strip_read_only(&OAUTH2_PERMISSION_GRANT, given, None)?;
     let text = |k: &str| {
         given
@@ -132,41 +109,32 @@ fn create(ctx: &Ctx<'_>, body: &Bytes) -> GraphResult<Response> {
         }
         _ => return Err(GraphError::invalid_value("consentType", RESOURCE)),
     }
-    let g = ctx.st.store.write(|db| {
-        let client = sp(db, &client_id, "clientId")?;
-        let resource = sp(db, &resource_id, "resourceId")?;
-        let scope = given.get("scope").cloned().unwrap_or(json!(""));
-        check_scopes(&resource, &scope)?;
-        let exists = db.docs(GRANTS)?.iter().any(|g| {
-            str_of(g, "clientId") == str_of(&client, "id")
-                && str_of(g, "resourceId") == str_of(&resource, "id")
-                && str_of(g, "consentType") == consent
-                && g["principalId"] == principal
-        });
-        if exists {
-            return Err(GraphError::new(
-                StatusCode::CONFLICT,
-                "Request_MultipleObjectsWithSameKeyValue",
-                "Permission entry already exists.",
-            ));
-        }
-        let id = crate::util::opaque_id(32);
-        let g = json!({
-            "id": id,
-            "clientId": client["id"],
-            "consentType": consent,
-            "principalId": principal,
-            "resourceId": resource["id"],
-            "scope": scope,
-        });
-        db.insert(GRANTS, &id, &g)?;
-        Ok::<_, GraphError>(g)
-    })?;
-    entity_response(
-        ctx,
-        StatusCode::CREATED,
-        GRANTS,
-        &g,
-        &OAUTH2_PERMISSION_GRANT,
-    )
+    let client = sp(db, &client_id, "clientId")?;
+    let resource = sp(db, &resource_id, "resourceId")?;
+    let scope = given.get("scope").cloned().unwrap_or(json!(""));
+    check_scopes(&resource, &scope)?;
+    let exists = db.docs(GRANTS)?.iter().any(|g| {
+        str_of(g, "clientId") == str_of(&client, "id")
+            && str_of(g, "resourceId") == str_of(&resource, "id")
+            && str_of(g, "consentType") == consent
+            && g["principalId"] == principal
+    });
+    if exists {
+        return Err(GraphError::new(
+            StatusCode::CONFLICT,
+            "Request_MultipleObjectsWithSameKeyValue",
+            "Permission entry already exists.",
+        ));
+    }
+    let id = crate::util::opaque_id(32);
+    let g = json!({
+        "id": id,
+        "clientId": client["id"],
+        "consentType": consent,
+        "principalId": principal,
+        "resourceId": resource["id"],
+        "scope": scope,
+    });
+    db.insert(GRANTS, &id, &g)?;
+    Ok(g)
 }

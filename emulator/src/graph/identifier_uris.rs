@@ -77,7 +77,11 @@ mod tests {
             initial_domain: "comgmtlab.onmicrosoft.com".into(),
             display_name: "t".into(),
             created: String::new(),
-            token_key: vec![],
+            signer: std::sync::Arc::new(
+                crate::identity::tokens::generate_key()
+                    .and_then(|(k, c)| crate::identity::tokens::Signer::load(&k, &c))
+                    .unwrap(),
+            ),
         }
     }
 

@@ -1,15 +1,16 @@
 //! Microsoft Graph under `/v1.0` and `/beta`: bearer-token check, request ids, OData
 //! path parsing (`applications/{id}`, `applications(appId='…')`, `…/$count`), and
-//! dispatch to one module per entity set.
+//! dispatch to the generic entity-set router (`entity_set`) with each set's description.
 
 pub mod applications;
 pub mod assignments;
 pub mod credentials;
-pub mod filter;
+pub mod entity_set;
+pub mod expand;
 pub mod grants;
 pub mod identifier_uris;
-pub mod odata;
 pub mod organization;
+pub mod query;
 pub mod resources;
 pub mod schema;
 pub mod service_principals;
@@ -43,7 +44,13 @@ pub fn router(state: Shared, faults: Option<Arc<Faults>>) -> Router<Shared> {
         .route_layer(from_fn_with_state(state, auth))
         // Faults sit outside the token check and before any handler: a faulted request
         // has changed nothing.
-        .layer(from_fn_with_state(faults, crate::faults::middleware))
+        .layer(from_fn_with_state(
+            crate::faults::FaultLayer {
+                faults,
+                render: crate::faults::render_graph,
+            },
+            crate::faults::middleware,
+        ))
         .layer(from_fn(request_ids))
 }
 
@@ -69,12 +76,26 @@ fn ids_of(req: &Request) -> RequestIds {
         .unwrap_or_else(|| RequestIds::from_headers(req.headers()))
 }
 
+/// Graph takes tokens for Graph (by URI or app id) and, for kiota's derived scope, for
+/// the emulator's own base URL.
 async fn auth(State(st): State<Shared>, req: Request, next: Next) -> Response {
+    use crate::identity::bearer::{check_bearer, own_base_audiences, BearerProblem};
     let base = st.base_url(req.uri(), req.headers());
-    match crate::identity::check_graph_token(&st, req.headers(), &base) {
-        Ok(_) => next.run(req).await,
-        Err(e) => e.render(&ids_of(&req)),
-    }
+    let own = own_base_audiences(&base);
+    let mut audiences: Vec<&str> = crate::identity::GRAPH_AUDIENCES.to_vec();
+    audiences.extend(own.iter().map(String::as_str));
+    let message = match check_bearer(&st, req.headers(), &audiences) {
+        Ok(_) => return next.run(req).await,
+        Err(BearerProblem::Missing) => "Access token is empty.",
+        Err(BearerProblem::Malformed) => "CompactToken parsing failed with error code: 80049217",
+        Err(BearerProblem::BadSignature) => "Access token validation failure.",
+        Err(BearerProblem::Expired) => "Lifetime validation failed, the token is expired.",
+        Err(BearerProblem::WrongIssuer) => "Access token validation failure. Invalid issuer.",
+        Err(BearerProblem::WrongAudience(_)) => {
+            "Access token validation failure. Invalid audience."
+        }
+    };
+    GraphError::unauthorized(message).render(&ids_of(&req))
 }
 
 /// What a handler needs to know about the request.
@@ -87,7 +108,7 @@ pub struct Ctx<'a> {
     /// The path after the version segment, as sent (for nextLinks).
     pub path: String,
     pub headers: &'a HeaderMap,
-    pub query: odata::Query,
+    pub query: crate::odata::Query,
 }
 
 async fn dispatch(State(st): State<Shared>, req: Request) -> Response {
@@ -118,7 +139,7 @@ async fn dispatch(State(st): State<Shared>, req: Request) -> Response {
         base: st.base_url(&parts.uri, &parts.headers),
         path: rest.trim_end_matches('/').to_string(),
         headers: &parts.headers,
-        query: odata::Query::parse(parts.uri.query()),
+        query: crate::odata::Query::parse(parts.uri.query()),
     };
     match route(&ctx, &parts.method, &body) {
         Ok(r) => r,
@@ -238,18 +259,19 @@ fn route(ctx: &Ctx<'_>, method: &Method, body: &Bytes) -> GraphResult<Response> 
         return Err(GraphError::no_route(""));
     };
     let t = target(&segs);
-    if first.is(APPLICATIONS) {
-        applications::route(ctx, method, t, body)
-    } else if first.is(SERVICE_PRINCIPALS) {
-        service_principals::route(ctx, method, t, body)
-    } else if first.is(GRANTS) {
-        grants::route(ctx, method, t, body)
-    } else if first.is("organization") {
-        organization::route(ctx, method, t)
-    } else {
-        Err(GraphError::no_route(&first.name))
+    match SETS.iter().find(|set| first.is(set.name)) {
+        Some(set) => entity_set::route(set, ctx, method, t, body),
+        None => Err(GraphError::no_route(&first.name)),
     }
 }
+
+/// Every entity set Graph serves here.
+pub const SETS: &[&entity_set::EntitySet] = &[
+    &applications::SET,
+    &service_principals::SET,
+    &grants::SET,
+    &organization::SET,
+];
 
 /// Look an object up by id or by one of the alternate keys the set supports.
 pub fn find(db: &Db<'_>, set: &str, key: &Key, alt_keys: &[&str]) -> GraphResult<Option<Value>> {
@@ -317,17 +339,18 @@ pub fn entity_response(
     doc: &Value,
     obj: &schema::Obj,
 ) -> GraphResult<Response> {
-    let select = if status == StatusCode::OK {
-        ctx.query.select(obj)?
-    } else {
-        None
+    let select = match ctx.query.get("$select") {
+        Some(raw) if status == StatusCode::OK => {
+            Some(crate::odata::options::parse_select(raw, obj)?)
+        }
+        _ => None,
     };
     let mut out = Map::new();
     out.insert(
         "@odata.context".into(),
-        Value::String(odata::context(ctx, set, select.as_deref(), true)),
+        Value::String(query::context(ctx, set, select.as_deref(), true)),
     );
-    if let Value::Object(m) = odata::project(&public_view(doc), select.as_deref()) {
+    if let Value::Object(m) = crate::odata::options::project(&public_view(doc), select.as_deref()) {
         out.extend(m);
     }
     Ok(json_response(status, &Value::Object(out)))

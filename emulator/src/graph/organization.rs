@@ -1,13 +1,36 @@
 //! `/organization`: the tenant itself, with its verified domains (read-only).
 
+use super::entity_set::EntitySet;
+use super::query::Rules;
 use super::resources::ORGANIZATION;
-use super::{entity_response, odata, Ctx, Key, Target};
-use crate::errors::{GraphError, GraphResult};
+use super::Ctx;
+use crate::errors::GraphResult;
 use crate::store::Row;
 use crate::tenant::Tenant;
-use axum::http::{Method, StatusCode};
-use axum::response::Response;
 use serde_json::{json, Value};
+
+/// `/organization`: one read-only document made from the tenant.
+pub const SET: EntitySet = EntitySet {
+    name: "organization",
+    schema: &ORGANIZATION,
+    id_is_guid: true,
+    alt_keys: &[],
+    rules: Rules::plain("Organization"),
+    count_segment: false,
+    rows: Some(rows),
+    create: None,
+    update: None,
+    delete: None,
+    actions: &[],
+    navigate: None,
+};
+
+fn rows(ctx: &Ctx<'_>) -> GraphResult<Vec<Row>> {
+    Ok(vec![Row {
+        seq: 1,
+        doc: document(&ctx.st.tenant),
+    }])
+}
 
 pub fn document(t: &Tenant) -> Value {
     json!({
@@ -42,22 +65,4 @@ pub fn document(t: &Tenant) -> Value {
             "type": "Managed",
         }],
     })
-}
-
-pub fn route(ctx: &Ctx<'_>, method: &Method, t: Target) -> GraphResult<Response> {
-    if *method != Method::GET {
-        return Err(GraphError::method_not_allowed());
-    }
-    let doc = document(&ctx.st.tenant);
-    match (t.key, t.count, t.rest.is_empty()) {
-        (None, false, _) => {
-            let rows = vec![Row { seq: 1, doc }];
-            odata::list_response(ctx, "organization", rows, &ORGANIZATION, Value::clone)
-        }
-        (Some(Key::Id(id)), false, true) if id.eq_ignore_ascii_case(&ctx.st.tenant.id) => {
-            entity_response(ctx, StatusCode::OK, "organization", &doc, &ORGANIZATION)
-        }
-        (Some(k), false, true) => Err(GraphError::not_found(&k.display())),
-        _ => Err(GraphError::no_route("organization")),
-    }
 }

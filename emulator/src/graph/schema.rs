@@ -71,6 +71,15 @@ pub const fn ro(name: &'static str, ty: Ty) -> Field {
     field
 }
 
+impl crate::odata::Schema for Obj {
+    fn type_name(&self) -> &str {
+        self.name
+    }
+    fn has_property(&self, name: &str) -> bool {
+        self.field(name).is_some()
+    }
+}
+
 impl Obj {
     pub fn field(&self, name: &str) -> Option<&'static Field> {
         self.fields.iter().find(|f| f.name == name)

@@ -1,180 +1,184 @@
-//! `/servicePrincipals`: create from an application's appId, get (by id or `appId`),
-//! list, update, delete, and the app-role-assignment navigations.
+//! `/servicePrincipals`: the entity set's description and its hooks — create from an
+//! application's appId (also as an upsert by `appId`), update, delete with the grants
+//! and assignments that reference it — and its navigations (app role assignments,
+//! delegated grants, owners).
 
+use super::entity_set::{AltKey, EntitySet};
+use super::query::Rules;
 use super::resources::SERVICE_PRINCIPAL;
 use super::{
-    assignments, body_object, entity_response, find_required, no_content, odata, public_view,
-    str_of, Ctx, Key, Target, APPLICATIONS, ASSIGNMENTS, GRANTS, SERVICE_PRINCIPALS,
+    assignments, public_view, query, str_of, Ctx, Seg, APPLICATIONS, ASSIGNMENTS, GRANTS,
+    SERVICE_PRINCIPALS,
 };
 use crate::errors::{GraphError, GraphResult};
 use crate::store::Db;
 use axum::body::Bytes;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
-const ALT_KEYS: &[&str] = &["appId"];
 const RESOURCE: &str = "ServicePrincipal";
 
-pub fn route(ctx: &Ctx<'_>, method: &Method, t: Target, body: &Bytes) -> GraphResult<Response> {
-    if t.count {
-        return match *method {
-            Method::GET => {
-                let rows = odata::all_rows(ctx, SERVICE_PRINCIPALS)?;
-                odata::count_response(ctx, rows, &SERVICE_PRINCIPAL)
-            }
-            _ => Err(GraphError::method_not_allowed()),
-        };
-    }
-    let Some(key) = t.key else {
-        return match *method {
-            Method::GET => {
-                let rows = odata::all_rows(ctx, SERVICE_PRINCIPALS)?;
-                odata::list_response(
-                    ctx,
-                    SERVICE_PRINCIPALS,
-                    rows,
-                    &SERVICE_PRINCIPAL,
-                    public_view,
-                )
-            }
-            Method::POST => create(ctx, body),
-            _ => Err(GraphError::method_not_allowed()),
-        };
-    };
-    let sp = ctx
-        .st
-        .store
-        .read(|db| find_required(db, SERVICE_PRINCIPALS, &key, ALT_KEYS))?;
-    let sp_id = str_of(&sp, "id").to_string();
-    match (t.rest.as_slice(), method) {
-        ([], &Method::GET) => entity_response(
-            ctx,
-            StatusCode::OK,
-            SERVICE_PRINCIPALS,
-            &sp,
-            &SERVICE_PRINCIPAL,
-        ),
-        ([], &Method::PATCH) => update(ctx, &key, body),
-        ([], &Method::DELETE) => {
-            ctx.st.store.write(|db| delete_with_links(db, &sp_id))?;
-            Ok(no_content())
-        }
+/// `/servicePrincipals`.
+/// Query rules from the servicePrincipal resource's property notes (displayName:
+/// `$search`, `$orderby`; description: `$search`; no property supports `endsWith`) and
+/// aad-advanced-queries.md ("Support for sorting").
+pub const SET: EntitySet = EntitySet {
+    name: SERVICE_PRINCIPALS,
+    schema: &SERVICE_PRINCIPAL,
+    id_is_guid: true,
+    // Source: microsoftgraph/microsoft-graph-docs-contrib:api-reference/v1.0/api/serviceprincipal-upsert.md
+    // (`PATCH /servicePrincipals(appId='{appId}')` with `Prefer: create-if-missing`).
+    alt_keys: &[AltKey {
+        name: "appId",
+        guid: true,
+        upsert: true,
+    }],
+    rules: Rules {
+        resource: RESOURCE,
+        ends_with: &[],
+        search: &["displayName", "description"],
+        orderby: &["displayName", "createdDateTime", "deletedDateTime"],
+        expand: &["owners"],
+    },
+    count_segment: true,
+    rows: None,
+    create: Some(create),
+    update: Some(update),
+    delete: Some(delete),
+    actions: &[],
+    navigate: Some(navigate),
+};
+
+fn delete(db: &Db<'_>, sp: &Value) -> GraphResult<()> {
+    delete_with_links(db, str_of(sp, "id"))
+}
+
+fn navigate(
+    ctx: &Ctx<'_>,
+    method: &Method,
+    sp: &Value,
+    rest: &[Seg],
+    body: &Bytes,
+) -> GraphResult<Response> {
+    let sp_id = str_of(sp, "id").to_string();
+    match (rest, method) {
         ([nav, rest @ ..], _) if nav.is("appRoleAssignedTo") => {
-            assignments::route(ctx, method, &sp, assignments::Via::AssignedTo, rest, body)
+            assignments::route(ctx, method, sp, assignments::Via::AssignedTo, rest, body)
         }
         ([nav, rest @ ..], _) if nav.is("appRoleAssignments") => {
-            assignments::route(ctx, method, &sp, assignments::Via::Assignments, rest, body)
+            assignments::route(ctx, method, sp, assignments::Via::Assignments, rest, body)
+        }
+        ([nav, rest @ ..], _) if nav.is("owners") => {
+            super::expand::route(ctx, SERVICE_PRINCIPALS, method, sp, rest, body)
         }
         ([nav], &Method::GET) if nav.is("oauth2PermissionGrants") => {
-            let rows = odata::all_rows(ctx, GRANTS)?;
+            let rows = query::all_rows(ctx, GRANTS)?;
             let rows = rows
                 .into_iter()
                 .filter(|r| str_of(&r.doc, "clientId") == sp_id)
                 .collect();
             let set = format!("servicePrincipals('{sp_id}')/oauth2PermissionGrants");
-            odata::list_response(
+            query::list_response(
                 ctx,
                 &set,
                 rows,
                 &super::resources::OAUTH2_PERMISSION_GRANT,
+                &super::grants::SET.rules,
                 public_view,
             )
         }
-        ([], _) => Err(GraphError::method_not_allowed()),
         ([seg, ..], _) => Err(GraphError::no_route(&seg.name)),
+        ([], _) => Err(GraphError::method_not_allowed()),
     }
 }
 
-fn create(ctx: &Ctx<'_>, body: &Bytes) -> GraphResult<Response> {
-    let given = SERVICE_PRINCIPAL.normalize(&body_object(body)?, false)?;
+fn create(ctx: &Ctx<'_>, db: &Db<'_>, given: Map<String, Value>) -> GraphResult<Value> {
     let given = super::schema::strip_read_only(&SERVICE_PRINCIPAL, given, None)?;
     let app_id = match given.get("appId") {
         Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_ascii_lowercase(),
         _ => return Err(GraphError::invalid_value("appId", RESOURCE)),
     };
-    let sp = ctx.st.store.write(|db| {
-        let app = db
-            .docs(APPLICATIONS)?
-            .into_iter()
-            .find(|a| str_of(a, "appId").eq_ignore_ascii_case(&app_id))
-            .ok_or_else(|| {
-                GraphError::bad_request(format!(
-                    "The appId '{app_id}' of the service principal does not reference a valid application object."
-                ))
-            })?;
-        if db
-            .docs(SERVICE_PRINCIPALS)?
-            .iter()
-            .any(|s| str_of(s, "appId").eq_ignore_ascii_case(&app_id))
-        {
-            return Err(GraphError::new(
-                StatusCode::CONFLICT,
-                "Request_MultipleObjectsWithSameKeyValue",
-                format!(
-                    "The service principal cannot be created, updated, or restored because the service principal name {app_id} is already in use."
-                ),
-            ));
-        }
-        let mut sp = SERVICE_PRINCIPAL.defaults();
-        let id = crate::util::new_guid();
-        if let Some(m) = sp.as_object_mut() {
-            m.extend(given.clone());
-            m.insert("id".into(), json!(id));
-            m.insert("appId".into(), json!(str_of(&app, "appId")));
-            m.insert("appOwnerOrganizationId".into(), json!(ctx.st.tenant.id));
-        }
-        if sp["passwordCredentials"].as_array().is_some_and(|a| !a.is_empty()) {
-            return Err(GraphError::bad_request(
-                "New password credentials must be generated using service actions.",
-            ));
-        }
-        derive_from_app(&mut sp, &app);
-        if str_of(&sp, "displayName").is_empty() {
-            sp["displayName"] = app["displayName"].clone();
-        }
-        db.insert(SERVICE_PRINCIPALS, &id, &sp)?;
-        Ok::<_, GraphError>(sp)
-    })?;
-    entity_response(
-        ctx,
-        StatusCode::CREATED,
-        SERVICE_PRINCIPALS,
-        &sp,
-        &SERVICE_PRINCIPAL,
-    )
+    let app = db
+        .docs(APPLICATIONS)?
+        .into_iter()
+        .find(|a| str_of(a, "appId").eq_ignore_ascii_case(&app_id))
+        .ok_or_else(|| {
+            GraphError::bad_request(format!(
+                "The appId '{app_id}' of the service principal does not reference a valid application object."
+            ))
+        })?;
+    if db
+        .docs(SERVICE_PRINCIPALS)?
+        .iter()
+        .any(|s| str_of(s, "appId").eq_ignore_ascii_case(&app_id))
+    {
+        return Err(GraphError::new(
+            StatusCode::CONFLICT,
+            "Request_MultipleObjectsWithSameKeyValue",
+            format!(
+                "The service principal cannot be created, updated, or restored because the service principal name {app_id} is already in use."
+            ),
+        ));
+    }
+    let mut sp = SERVICE_PRINCIPAL.defaults();
+    let id = crate::util::new_guid();
+    if let Some(m) = sp.as_object_mut() {
+        m.extend(given.clone());
+        m.insert("id".into(), json!(id));
+        m.insert("appId".into(), json!(str_of(&app, "appId")));
+        m.insert("appOwnerOrganizationId".into(), json!(ctx.st.tenant.id));
+    }
+    if sp["passwordCredentials"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty())
+    {
+        return Err(GraphError::bad_request(
+            "New password credentials must be generated using service actions.",
+        ));
+    }
+    derive_from_app(&mut sp, &app);
+    if str_of(&sp, "displayName").is_empty() {
+        sp["displayName"] = app["displayName"].clone();
+    }
+    db.insert(SERVICE_PRINCIPALS, &id, &sp)?;
+    Ok(sp)
 }
 
-fn update(ctx: &Ctx<'_>, key: &Key, body: &Bytes) -> GraphResult<Response> {
-    let given = SERVICE_PRINCIPAL.normalize(&body_object(body)?, false)?;
-    ctx.st.store.write(|db| {
-        let current = find_required(db, SERVICE_PRINCIPALS, key, ALT_KEYS)?;
-        let given = super::schema::strip_read_only(&SERVICE_PRINCIPAL, given, Some(&current))?;
-        let mut sp = current.clone();
-        for (k, v) in given {
-            let unchanged = current.get(&k) == Some(&v);
-            match k.as_str() {
-                "appId" if !unchanged => {
-                    return Err(GraphError::bad_request(
-                        "Property 'appId' is read-only and cannot be set.",
-                    ))
-                }
-                "passwordCredentials" if public_view(&v) != public_view(&current[&k]) => {
-                    return Err(GraphError::bad_request(
-                        "New password credentials must be generated using service actions.",
-                    ))
-                }
-                "passwordCredentials" => {}
-                _ => sp[&k] = v,
+fn update(
+    _ctx: &Ctx<'_>,
+    db: &Db<'_>,
+    current: &Value,
+    given: Map<String, Value>,
+) -> GraphResult<()> {
+    let given = super::schema::strip_read_only(&SERVICE_PRINCIPAL, given, Some(current))?;
+    let mut sp = current.clone();
+    for (k, v) in given {
+        let unchanged = current.get(&k).is_some_and(|c| match (c, &v) {
+            (Value::String(a), Value::String(b)) if k == "appId" => a.eq_ignore_ascii_case(b),
+            _ => *c == v,
+        });
+        match k.as_str() {
+            "appId" if !unchanged => {
+                return Err(GraphError::bad_request(
+                    "Property 'appId' is read-only and cannot be set.",
+                ))
             }
+            "appId" => {}
+            "passwordCredentials" if public_view(&v) != public_view(&current[&k]) => {
+                return Err(GraphError::bad_request(
+                    "New password credentials must be generated using service actions.",
+                ))
+            }
+            "passwordCredentials" => {}
+            _ => sp[&k] = v,
         }
-        if str_of(&sp, "displayName").trim().is_empty() {
-            return Err(GraphError::invalid_value("displayName", RESOURCE));
-        }
-        db.update(SERVICE_PRINCIPALS, str_of(&sp, "id"), &sp)?;
-        Ok::<_, GraphError>(())
-    })?;
-    Ok(no_content())
+    }
+    if str_of(&sp, "displayName").trim().is_empty() {
+        return Err(GraphError::invalid_value("displayName", RESOURCE));
+    }
+    db.update(SERVICE_PRINCIPALS, str_of(&sp, "id"), &sp)?;
+    Ok(())
 }
 
 /// Copy what a service principal mirrors from its application.

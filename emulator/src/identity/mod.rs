@@ -4,11 +4,11 @@
 //! must present one of its own credentials, as in Entra.
 
 mod assertion;
+pub mod bearer;
 pub mod errors;
 pub mod tokens;
 
 use crate::app::{AppState, Shared};
-use crate::errors::{GraphError, GraphResult};
 use crate::graph::{str_of, APPLICATIONS, ASSIGNMENTS, SERVICE_PRINCIPALS};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -23,7 +23,8 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 
 pub const GRAPH_RESOURCE: &str = "https://graph.microsoft.com";
-const GRAPH_AUDIENCES: &[&str] = &[
+/// The audiences a Graph token may carry.
+pub const GRAPH_AUDIENCES: &[&str] = &[
     "https://graph.microsoft.com",
     "00000003-0000-0000-c000-000000000000",
     "https://canary.graph.microsoft.com",
@@ -171,15 +172,7 @@ fn resource_known(st: &AppState, resource: &str, base: &str) -> Result<bool, Aad
         .store
         .read(|db| db.docs(SERVICE_PRINCIPALS))
         .map_err(server_error)?;
-    Ok(sps.iter().any(|sp| {
-        str_of(sp, "appId").eq_ignore_ascii_case(r)
-            || sp["servicePrincipalNames"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .any(|n| n.trim_end_matches('/').eq_ignore_ascii_case(r))
-    }))
+    Ok(sps.iter().any(|sp| names_resource(sp, r)))
 }
 
 fn server_error(e: crate::store::StoreError) -> AadError {
@@ -312,8 +305,8 @@ fn client_credentials(
     };
     let (oid, roles) = app_identity(st, client_id, &resource).map_err(server_error)?;
     let t = now();
-    let claims = json!({
-        "aud": resource.trim_end_matches('/'),
+    let mut claims = json!({
+        "aud": resource,
         "iss": format!("https://sts.windows.net/{}/", st.tenant.id),
         "iat": t, "nbf": t, "exp": t + tokens::ACCESS_TOKEN_SECONDS,
         "appid": client_id,
@@ -321,17 +314,24 @@ fn client_credentials(
         "idp": format!("https://sts.windows.net/{}/", st.tenant.id),
         "idtyp": "app",
         "oid": oid,
-        "roles": roles,
         "sub": oid,
         "tid": st.tenant.id,
         "uti": crate::util::opaque_id(16),
         "ver": "1.0",
     });
+    // Entra leaves `roles` out of an app-only token when the client holds no app role on
+    // the resource; it never sends an empty array.
+    // Source: MicrosoftDocs/azure-docs:articles/active-directory/develop/access-token-claims-reference.md
+    // ("roles ... The set of permissions exposed by the application ... Only present
+    // when ...").
+    if !roles.is_empty() {
+        claims["roles"] = json!(roles);
+    }
     Ok(json!({
         "token_type": "Bearer",
         "expires_in": tokens::ACCESS_TOKEN_SECONDS,
         "ext_expires_in": tokens::ACCESS_TOKEN_SECONDS,
-        "access_token": tokens::mint(&st.tenant.token_key, &claims),
+        "access_token": st.tenant.signer.mint(&claims),
     }))
 }
 
@@ -350,15 +350,7 @@ fn app_identity(
             return Ok((crate::util::new_guid(), Vec::new()));
         };
         let r = resource.trim_end_matches('/');
-        let res = sps.iter().find(|s| {
-            str_of(s, "appId").eq_ignore_ascii_case(r)
-                || s["servicePrincipalNames"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .any(|n| n.trim_end_matches('/').eq_ignore_ascii_case(r))
-        });
+        let res = sps.iter().find(|s| names_resource(s, r));
         let mut roles = Vec::new();
         if let Some(res) = res {
             for a in db.docs(ASSIGNMENTS)? {
@@ -389,6 +381,59 @@ fn admin_oid(st: &AppState) -> String {
     uuid::Builder::from_random_bytes(b).into_uuid().to_string()
 }
 
+/// What a delegated `/.default` request is granted: for Graph the lab user's consented
+/// `User.Read`; for another resource the delegated scopes it exposes — ARM (which
+/// the tenant does not hold as a service principal here) exposes `user_impersonation`.
+fn default_delegated_scopes(
+    st: &AppState,
+    resource: &str,
+) -> Result<String, crate::store::StoreError> {
+    if resource
+        .trim_end_matches('/')
+        .eq_ignore_ascii_case(GRAPH_RESOURCE)
+        || resource.eq_ignore_ascii_case(crate::seed::GRAPH_APP_ID)
+    {
+        return Ok("User.Read".into());
+    }
+    let sp = resource_principal(st, resource)?;
+    let declared: Vec<String> = sp
+        .iter()
+        .flat_map(|sp| {
+            sp["oauth2PermissionScopes"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|s| s["isEnabled"] != json!(false))
+        .filter_map(|s| s.get("value").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    Ok(if declared.is_empty() {
+        "user_impersonation".into()
+    } else {
+        declared.join(" ")
+    })
+}
+
+/// The service principal a resource identifier (appId or servicePrincipalName) names.
+fn resource_principal(
+    st: &AppState,
+    resource: &str,
+) -> Result<Option<Value>, crate::store::StoreError> {
+    let r = resource.trim_end_matches('/');
+    let sps = st.store.read(|db| db.docs(SERVICE_PRINCIPALS))?;
+    Ok(sps.into_iter().find(|sp| names_resource(sp, r)))
+}
+
+fn names_resource(sp: &Value, r: &str) -> bool {
+    str_of(sp, "appId").eq_ignore_ascii_case(r)
+        || sp["servicePrincipalNames"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .any(|n| n.trim_end_matches('/').eq_ignore_ascii_case(r))
+}
+
 fn user_tokens(st: &AppState, client_id: &str, scope: &str, base: &str) -> Result<Value, AadError> {
     let r = resolve_scope(st, scope, base)?;
     let t = now();
@@ -401,12 +446,16 @@ fn user_tokens(st: &AppState, client_id: &str, scope: &str, base: &str) -> Resul
         .filter(|n| !OIDC_SCOPES.contains(n) && *n != ".default")
         .collect();
     let scp = if resource_scopes.is_empty() {
-        "User.Read".to_string()
+        default_delegated_scopes(st, &r.resource).map_err(server_error)?
     } else {
         resource_scopes.join(" ")
     };
+    // The audience is the resource exactly as the scope named it: ARM's
+    // `https://management.core.windows.net//.default` gives
+    // `https://management.core.windows.net/`, Graph's `https://graph.microsoft.com/.default`
+    // gives `https://graph.microsoft.com`.
     let claims = json!({
-        "aud": r.resource.trim_end_matches('/'),
+        "aud": r.resource,
         "iss": format!("https://sts.windows.net/{}/", st.tenant.id),
         "iat": t, "nbf": t, "exp": t + tokens::ACCESS_TOKEN_SECONDS,
         "appid": client_id,
@@ -440,14 +489,14 @@ fn user_tokens(st: &AppState, client_id: &str, scope: &str, base: &str) -> Resul
         "scope": granted.join(" "),
         "expires_in": tokens::ACCESS_TOKEN_SECONDS,
         "ext_expires_in": tokens::ACCESS_TOKEN_SECONDS,
-        "access_token": tokens::mint(&st.tenant.token_key, &claims),
+        "access_token": st.tenant.signer.mint(&claims),
     });
     if r.names.iter().any(|n| n == "offline_access") {
         let refresh = json!({
             "typ": "refresh", "client_id": client_id, "scope": scope,
             "tid": st.tenant.id, "exp": t + tokens::REFRESH_TOKEN_SECONDS,
         });
-        out["refresh_token"] = json!(tokens::mint(&st.tenant.token_key, &refresh));
+        out["refresh_token"] = json!(st.tenant.signer.mint(&refresh));
     }
     if r.names.iter().any(|n| n == "openid") {
         let id = json!({
@@ -457,7 +506,7 @@ fn user_tokens(st: &AppState, client_id: &str, scope: &str, base: &str) -> Resul
             "name": "Lab Administrator", "oid": oid, "preferred_username": upn,
             "sub": oid, "tid": st.tenant.id, "ver": "2.0",
         });
-        out["id_token"] = json!(tokens::mint(&st.tenant.token_key, &id));
+        out["id_token"] = json!(st.tenant.signer.mint(&id));
     }
     Ok(out)
 }
@@ -522,7 +571,7 @@ fn refresh(
         .get("refresh_token")
         .ok_or_else(|| AadError::missing("refresh_token"))?;
     let bad = || invalid_grant(9002313, "Invalid request. Request is malformed or invalid.");
-    let claims = tokens::verify(&st.tenant.token_key, rt, now()).map_err(|_| bad())?;
+    let claims = st.tenant.signer.verify(rt, now()).map_err(|_| bad())?;
     if claims["typ"] != "refresh" || !str_of(&claims, "client_id").eq_ignore_ascii_case(client_id) {
         return Err(bad());
     }
@@ -638,65 +687,30 @@ async fn openid_configuration(
     .into_response()
 }
 
-/// The emulator signs tokens with a symmetric key, so it publishes no public keys.
-async fn keys() -> Response {
-    Json(json!({"keys": []})).into_response()
+/// The tenant's token-signing keys (JWKS), as `discovery/v2.0/keys` publishes them.
+async fn keys(
+    State(st): State<Shared>,
+    Path(tenant): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if !st.tenant.matches(&tenant) {
+        return AadError::unknown_tenant(&tenant, "invalid_tenant")
+            .render(&correlation_id(&headers));
+    }
+    let base = st.base_url(&uri, &headers);
+    let issuer = format!("{base}{}/v2.0", st.tenant.id);
+    Json(json!({"keys": [st.tenant.signer.jwk(&issuer)]})).into_response()
 }
 
 async fn device_login() -> Html<&'static str> {
     Html("<!doctype html><title>comgmt emulator</title><p>The comgmt emulator approves device codes automatically. Return to your application.</p>")
 }
 
-/// Check a Graph request's bearer token: issued by this tenant, unexpired, for Graph.
-pub fn check_graph_token(st: &AppState, headers: &HeaderMap, base: &str) -> GraphResult<Value> {
-    let raw = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .trim();
-    let token = match raw.split_once(' ') {
-        Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") => t.trim(),
-        _ if raw.is_empty() || raw.eq_ignore_ascii_case("bearer") => "",
-        _ => {
-            return Err(GraphError::unauthorized(
-                "CompactToken parsing failed with error code: 80049217",
-            ))
-        }
-    };
-    if token.is_empty() {
-        return Err(GraphError::unauthorized("Access token is empty."));
-    }
-    let claims = tokens::verify(&st.tenant.token_key, token, now()).map_err(|p| match p {
-        tokens::TokenProblem::Malformed => {
-            GraphError::unauthorized("CompactToken parsing failed with error code: 80049217")
-        }
-        tokens::TokenProblem::BadSignature => {
-            GraphError::unauthorized("Access token validation failure.")
-        }
-        tokens::TokenProblem::Expired => {
-            GraphError::unauthorized("Lifetime validation failed, the token is expired.")
-        }
-    })?;
-    if str_of(&claims, "tid") != st.tenant.id || claims.get("typ").is_some() {
-        return Err(GraphError::unauthorized(
-            "Access token validation failure. Invalid issuer.",
-        ));
-    }
-    let aud = str_of(&claims, "aud").trim_end_matches('/');
-    let graph =
-        GRAPH_AUDIENCES.iter().any(|a| a.eq_ignore_ascii_case(aud)) || is_own_base(aud, base);
-    if !graph {
-        return Err(GraphError::unauthorized(
-            "Access token validation failure. Invalid audience.",
-        ));
-    }
-    Ok(claims)
-}
-
 /// The emulator's own base URL as a resource or audience, with or without its port:
 /// kiota derives the scope `https://127.0.0.1/.default` from a request URL and drops
 /// the port.
-fn is_own_base(candidate: &str, base: &str) -> bool {
+pub fn is_own_base(candidate: &str, base: &str) -> bool {
     let candidate = candidate.trim_end_matches('/');
     let base = base.trim_end_matches('/');
     if candidate.eq_ignore_ascii_case(base) {

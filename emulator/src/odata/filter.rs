@@ -1,10 +1,10 @@
-//! OData `$filter` as Graph's directory supports it: comparisons (`eq ne gt ge lt le`),
-//! `and`/`or`/`not`, parentheses, `in (...)`, `startswith`/`endswith`/`contains`, and
-//! lambdas over collections (`identifierUris/any(x:x eq '…')`). String comparisons are
-//! case-insensitive, as they are for directory objects.
+//! OData `$filter`: comparisons (`eq ne gt ge lt le`), `and`/`or`/`not`, parentheses,
+//! `in (...)`, `startswith`/`endswith`/`contains`, and lambdas over collections
+//! (`identifierUris/any(x:x eq '…')`). String comparisons are case-insensitive, as they
+//! are for directory objects and WMI. Which operators a surface allows, and when, is the
+//! surface's business: [`uses`] lists what an expression relies on.
 
-use super::schema::Obj;
-use crate::errors::{GraphError, GraphResult};
+use super::{ODataError, ODataResult, Schema};
 use serde_json::Value;
 use std::cmp::Ordering;
 
@@ -55,11 +55,11 @@ pub enum Expr {
     Truthy(Operand),
 }
 
-fn syntax(src: &str, detail: &str) -> GraphError {
-    GraphError::odata(format!("Invalid filter clause: {detail} in '{src}'."))
+fn syntax(src: &str, detail: &str) -> ODataError {
+    ODataError::syntax(format!("Invalid filter clause: {detail} in '{src}'."))
 }
 
-fn tokenize(src: &str) -> GraphResult<Vec<Tok>> {
+fn tokenize(src: &str) -> ODataResult<Vec<Tok>> {
     let chars: Vec<char> = src.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -172,7 +172,7 @@ impl Parser<'_> {
         matches!(self.peek(), Some(Tok::Ident(s)) if s.eq_ignore_ascii_case(kw))
     }
 
-    fn expect(&mut self, t: Tok, what: &str) -> GraphResult<()> {
+    fn expect(&mut self, t: Tok, what: &str) -> ODataResult<()> {
         if self.next() == Some(t) {
             Ok(())
         } else {
@@ -180,7 +180,7 @@ impl Parser<'_> {
         }
     }
 
-    fn or(&mut self) -> GraphResult<Expr> {
+    fn or(&mut self) -> ODataResult<Expr> {
         let mut left = self.and()?;
         while self.keyword("or") {
             self.pos += 1;
@@ -190,7 +190,7 @@ impl Parser<'_> {
         Ok(left)
     }
 
-    fn and(&mut self) -> GraphResult<Expr> {
+    fn and(&mut self) -> ODataResult<Expr> {
         let mut left = self.unary()?;
         while self.keyword("and") {
             self.pos += 1;
@@ -200,7 +200,7 @@ impl Parser<'_> {
         Ok(left)
     }
 
-    fn unary(&mut self) -> GraphResult<Expr> {
+    fn unary(&mut self) -> ODataResult<Expr> {
         if self.keyword("not") {
             self.pos += 1;
             return Ok(Expr::Not(Box::new(self.unary()?)));
@@ -215,7 +215,7 @@ impl Parser<'_> {
     }
 
     /// `(expr) eq true` / `startswith(...) eq false`.
-    fn maybe_compare_bool(&mut self, e: Expr) -> GraphResult<Expr> {
+    fn maybe_compare_bool(&mut self, e: Expr) -> ODataResult<Expr> {
         for (kw, negate_on_true) in [("eq", false), ("ne", true)] {
             if self.keyword(kw) {
                 self.pos += 1;
@@ -234,7 +234,7 @@ impl Parser<'_> {
         Ok(e)
     }
 
-    fn comparison(&mut self) -> GraphResult<Expr> {
+    fn comparison(&mut self) -> ODataResult<Expr> {
         // Function calls and lambdas.
         if let (Some(Tok::Ident(name)), Some(Tok::LParen)) = (
             self.toks.get(self.pos).cloned(),
@@ -281,11 +281,9 @@ impl Parser<'_> {
                 self.expect(Tok::RParen, "')'")?;
                 return self.maybe_compare_bool(Expr::Func(lower, a, b));
             }
-            return Err(GraphError::new(
-                axum::http::StatusCode::BAD_REQUEST,
-                "Request_UnsupportedQuery",
-                format!("Unsupported function '{name}' in the filter clause."),
-            ));
+            return Err(ODataError::unsupported(format!(
+                "Unsupported function '{name}' in the filter clause."
+            )));
         }
         let left = self.operand()?;
         let op = match self.peek() {
@@ -312,7 +310,7 @@ impl Parser<'_> {
         Ok(Expr::Cmp(left, op, right))
     }
 
-    fn in_list(&mut self, left: Operand) -> GraphResult<Expr> {
+    fn in_list(&mut self, left: Operand) -> ODataResult<Expr> {
         self.expect(Tok::LParen, "'('")?;
         let mut items = Vec::new();
         loop {
@@ -331,7 +329,7 @@ impl Parser<'_> {
         Ok(Expr::In(left, items))
     }
 
-    fn operand(&mut self) -> GraphResult<Operand> {
+    fn operand(&mut self) -> ODataResult<Operand> {
         match self.next() {
             Some(Tok::Str(s)) => Ok(Operand::Lit(Value::String(s))),
             Some(Tok::Num(n)) => Ok(Operand::Lit(serde_json::json!(n))),
@@ -347,7 +345,7 @@ impl Parser<'_> {
 }
 
 /// Parse a `$filter` and check its property names against `obj`.
-pub fn parse(src: &str, obj: &Obj) -> GraphResult<Expr> {
+pub fn parse(src: &str, obj: &dyn Schema) -> ODataResult<Expr> {
     let mut p = Parser {
         toks: tokenize(src)?,
         pos: 0,
@@ -364,15 +362,12 @@ pub fn parse(src: &str, obj: &Obj) -> GraphResult<Expr> {
     Ok(e)
 }
 
-fn check_paths(e: &Expr, obj: &Obj, vars: &[&str]) -> GraphResult<()> {
-    let check = |o: &Operand| -> GraphResult<()> {
+fn check_paths(e: &Expr, obj: &dyn Schema, vars: &[&str]) -> ODataResult<()> {
+    let check = |o: &Operand| -> ODataResult<()> {
         if let Operand::Path(p) = o {
             let first = p.first().map(String::as_str).unwrap_or_default();
-            if !vars.contains(&first) && obj.field(first).is_none() {
-                return Err(GraphError::odata(format!(
-                    "Could not find a property named '{first}' on type '{}'.",
-                    obj.name
-                )));
+            if !vars.contains(&first) && !obj.has_property(first) {
+                return Err(ODataError::unknown_property(first, obj.type_name()));
             }
         }
         Ok(())
@@ -399,6 +394,72 @@ fn check_paths(e: &Expr, obj: &Obj, vars: &[&str]) -> GraphResult<()> {
             }
             Ok(())
         }
+    }
+}
+
+/// An operator an expression relies on, with the top-level property it applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Use {
+    /// `ne`.
+    NotEquals(String),
+    /// `not`, or a comparison with `false` that the parser turned into one.
+    Not,
+    /// `startswith`, `endswith` or `contains` (lower case) on a property.
+    Function(String, String),
+}
+
+/// Every operator `e` relies on that a surface may restrict. Inside a lambda the
+/// variable stands for the collection property.
+pub fn uses(e: &Expr) -> Vec<Use> {
+    let mut out = Vec::new();
+    collect_uses(e, &[], &mut out);
+    out
+}
+
+fn property_of(o: &Operand, vars: &[(&str, &str)]) -> Option<String> {
+    let Operand::Path(p) = o else { return None };
+    let first = p.first()?;
+    Some(
+        vars.iter()
+            .rev()
+            .find(|(v, _)| v == first)
+            .map(|(_, prop)| prop.to_string())
+            .unwrap_or_else(|| first.clone()),
+    )
+}
+
+fn collect_uses(e: &Expr, vars: &[(&str, &str)], out: &mut Vec<Use>) {
+    match e {
+        Expr::Or(a, b) | Expr::And(a, b) => {
+            collect_uses(a, vars, out);
+            collect_uses(b, vars, out);
+        }
+        Expr::Not(a) => {
+            out.push(Use::Not);
+            collect_uses(a, vars, out);
+        }
+        Expr::Cmp(a, Op::Ne, b) => {
+            let p = property_of(a, vars).or_else(|| property_of(b, vars));
+            out.push(Use::NotEquals(p.unwrap_or_default()));
+        }
+        Expr::Func(name, a, _) => {
+            out.push(Use::Function(
+                name.clone(),
+                property_of(a, vars).unwrap_or_default(),
+            ));
+        }
+        Expr::Lambda {
+            path,
+            var,
+            body: Some(body),
+            ..
+        } => {
+            let prop = path.first().map(String::as_str).unwrap_or_default();
+            let mut inner = vars.to_vec();
+            inner.push((var.as_str(), prop));
+            collect_uses(body, &inner, out);
+        }
+        Expr::Cmp(..) | Expr::In(..) | Expr::Truthy(_) | Expr::Lambda { body: None, .. } => {}
     }
 }
 
@@ -550,12 +611,37 @@ mod tests {
             "",
             "appId ~ 'x'",
         ] {
-            let e = parse(bad, &APPLICATION).unwrap_err();
-            assert_eq!(e.status, 400, "{bad}");
+            assert!(parse(bad, &APPLICATION).is_err(), "{bad}");
         }
         let e = parse("nope eq 'x'", &APPLICATION).unwrap_err();
         assert!(e.message.contains("Could not find a property named 'nope'"));
         let e = parse("foo(appId)", &APPLICATION).unwrap_err();
-        assert_eq!(e.code, "Request_UnsupportedQuery");
+        assert_eq!(e.kind, crate::odata::ErrorKind::Unsupported);
+    }
+
+    #[test]
+    fn uses_name_negations_and_functions() {
+        let e = parse(
+            "displayName ne 'a' and not (appId eq 'b') or identifierUris/any(u:endswith(u,'x'))",
+            &APPLICATION,
+        )
+        .unwrap();
+        assert_eq!(
+            uses(&e),
+            vec![
+                Use::NotEquals("displayName".into()),
+                Use::Not,
+                Use::Function("endswith".into(), "identifierUris".into()),
+            ]
+        );
+        let e = parse("startswith(displayName,'a') eq false", &APPLICATION).unwrap();
+        assert_eq!(
+            uses(&e),
+            vec![
+                Use::Not,
+                Use::Function("startswith".into(), "displayName".into())
+            ]
+        );
+        assert!(uses(&parse("appId eq 'x'", &APPLICATION).unwrap()).is_empty());
     }
 }
