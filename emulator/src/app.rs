@@ -59,23 +59,73 @@ pub fn router(state: Shared, faults: Option<Arc<Faults>>, latency: Duration) -> 
         Some(f) if f.spec.scope == FaultScope::All => identity.layer(from_fn_with_state(
             crate::faults::FaultLayer {
                 faults: Some(f.clone()),
-                render: crate::faults::render_graph,
+                render: crate::identity::errors::render_fault,
             },
             crate::faults::middleware,
         )),
         _ => identity,
     };
     let log = state.log.clone();
-    Router::new()
+    let surfaces = Router::new()
         .merge(identity)
         .merge(crate::graph::router(state.clone(), faults.clone()))
-        .merge(crate::arm::router(state.clone(), faults))
+        .merge(crate::arm::router(state.clone(), faults.clone()))
+        .merge(crate::adminservice::router(state.clone(), faults.clone()))
+        .merge(crate::blob::router(faults))
         .route("/_emulator/requests", get(requests))
+        .route("/_emulator/blob-sas", get(blob_sas))
         .fallback(not_found)
+        .with_state(state);
+    // Paths are matched case-sensitively; the AdminService prefix is not, so it is put
+    // in its documented spelling before routing.
+    let canonical = tower::ServiceExt::map_request(surfaces, canonical_prefix);
+    Router::new()
+        .fallback_service(canonical)
         .layer(from_fn_with_state(latency, delay))
         // Outermost, so faulted and dropped requests are logged too.
         .layer(from_fn_with_state(log, crate::reqlog::middleware))
-        .with_state(state)
+}
+
+/// `GET /_emulator/blob-sas?container=…&blob=…[&permissions=rw][&minutes=60]`: a SAS
+/// URL for one blob, for tests and tools until a Graph endpoint hands them out (Intune's
+/// `azureStorageUri`).
+async fn blob_sas(State(st): State<Shared>, uri: Uri, headers: axum::http::HeaderMap) -> Response {
+    let q = crate::odata::Query::parse(uri.query());
+    let (Some(container), Some(blob)) = (q.get("container"), q.get("blob")) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(serde_json::json!({"error": "container and blob are required"})),
+        )
+            .into_response();
+    };
+    let permissions = q.get("permissions").unwrap_or("rw");
+    let minutes = q
+        .get("minutes")
+        .and_then(|m| m.parse::<i64>().ok())
+        .unwrap_or(60)
+        .clamp(-1440, 1440);
+    let base = st.base_url(&uri, &headers);
+    match crate::blob::sas_url(&st, &base, container, blob, permissions, minutes) {
+        Ok(url) => Json(serde_json::json!({"url": url})).into_response(),
+        Err(e) => e.render(),
+    }
+}
+
+fn canonical_prefix(mut req: Request) -> Request {
+    if let Some(path) = crate::adminservice::canonical_path(req.uri().path()) {
+        let rebuilt = match req.uri().query() {
+            Some(q) => format!("{path}?{q}"),
+            None => path,
+        };
+        if let Ok(pq) = rebuilt.parse::<axum::http::uri::PathAndQuery>() {
+            let mut parts = req.uri().clone().into_parts();
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = Uri::from_parts(parts) {
+                *req.uri_mut() = uri;
+            }
+        }
+    }
+    req
 }
 
 /// `GET /_emulator/requests`: the request log as a JSON array.

@@ -5,11 +5,25 @@
 //! use; keep it stable.
 //!
 //! Layout: `server` (accept loop, TLS, dropped connections), `app` (shared state and the
-//! router), `reqlog` (the request log), `identity` (Entra token endpoints), `graph` (Microsoft Graph, one module per
-//! entity set), `faults`, `store` (SQLite), `tenant` + `seed` (what a new tenant holds).
+//! router), `reqlog` (the request log), `identity` (Entra token endpoints, signing keys,
+//! the one bearer check by audience), `odata` (the OData engine Graph and the
+//! AdminService share), `graph` (Microsoft Graph: one generic entity-set router, a
+//! descriptor per set), `arm` (Azure Resource Manager), `adminservice` (the ConfigMgr
+//! AdminService), `blob` (SAS block upload), `faults` (injected per surface, each in its own error shape), `store`
+//! (SQLite), `tenant` + `seed` (what a new tenant holds).
+//!
+//! Which tokens each surface takes:
+//! - Graph: audience `https://graph.microsoft.com`, `00000003-0000-0000-c000-000000000000`,
+//!   or the emulator's own base URL (kiota derives that scope from the request URL).
+//! - ARM: `https://management.azure.com` or `https://management.core.windows.net` (with or
+//!   without the trailing slash).
+//! - AdminService: an identifier URI or app id of an application registered in the tenant
+//!   (as through a CMG).
 
+mod adminservice;
 mod app;
 mod arm;
+mod blob;
 mod errors;
 mod faults;
 mod graph;

@@ -59,6 +59,7 @@ fn load_or_create_signer(db: &Db<'_>) -> Result<Signer, StoreError> {
 pub fn load_or_create(store: &Store) -> Result<Tenant, StoreError> {
     store.write(|db| {
         let signer = Arc::new(load_or_create_signer(db)?);
+        crate::adminservice::seed(db)?;
         if let (Some(id), Some(domain), Some(created)) = (
             db.meta("tenant_id")?,
             db.meta("initial_domain")?,

@@ -98,6 +98,21 @@ async fn token_endpoint_is_faulted_only_with_scope_all() {
         .await
         .unwrap();
     assert_eq!(r.status(), 503);
+    // In the token endpoint's own shape, not Graph's.
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+    let handle = comgmt_emulator::start(faults("rate=1.0,status=429,scope=all"))
+        .await
+        .unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{}common/oauth2/v2.0/token", handle.url()))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    assert_eq!(r.text().await.unwrap(), "Too Many Requests");
 }
 
 #[tokio::test]

@@ -295,6 +295,75 @@ async def count_segment():
     expect(isinstance(n, int) and n >= 1, f"/applications/$count -> {n!r}")
 
 
+def plain_query(**query) -> RequestConfiguration:
+    return RequestConfiguration(
+        query_parameters=ApplicationsRequestBuilder.ApplicationsRequestBuilderGetQueryParameters(**query))
+
+
+@check
+async def advanced_queries_ne_orderby_search():
+    """ne, $orderby and $search as the SDK sends them: ConsistencyLevel: eventual plus
+    count=True (aad-advanced-queries.md)."""
+    prefix = f"aq {RUN}"
+    for n in ("b", "a", "c"):
+        await G.applications.post(Application(display_name=f"{prefix} {n}"))
+    page = await G.applications.get(request_configuration=eventual(
+        filter=f"startswith(displayName, '{prefix}') and displayName ne '{prefix} b'",
+        count=True, orderby=["displayName desc"]))
+    expect_known(page, "GET /applications?$filter=ne&$orderby&$count")
+    expect_eq([a.display_name for a in page.value], [f"{prefix} c", f"{prefix} a"], "ne + $orderby")
+    expect_eq(page.odata_count, 2, "@odata.count")
+    page = await G.applications.get(request_configuration=eventual(
+        search='"displayName:aq"', count=True, orderby=["displayName"]))
+    expect_eq([a.display_name for a in page.value], [f"{prefix} a", f"{prefix} b", f"{prefix} c"],
+              "$search + $orderby")
+
+
+@check
+async def ne_without_consistency_level_is_unsupported_query():
+    try:
+        await G.applications.get(request_configuration=plain_query(filter="displayName ne 'x'"))
+    except ODataError as e:
+        expect_eq(e.response_status_code, 400, "status")
+        expect_eq(e.error.code if e.error else None, "Request_UnsupportedQuery", "error.code")
+        return
+    raise AssertionError("ne without ConsistencyLevel was accepted")
+
+
+@check
+async def ends_with_on_applications_is_unsupported_even_in_advanced_queries():
+    """endsWith works only on user mail/otherMails/userPrincipalName/proxyAddresses
+    (aad-advanced-queries.md); application properties list no endsWith."""
+    for cfg in (plain_query(filter="endsWith(displayName,'x')"),
+                eventual(filter="endsWith(displayName,'x')", count=True)):
+        try:
+            await G.applications.get(request_configuration=cfg)
+        except ODataError as e:
+            expect_eq(e.response_status_code, 400, "status")
+            expect_eq(e.error.code if e.error else None, "Request_UnsupportedQuery", "error.code")
+            continue
+        raise AssertionError("endsWith(displayName) was accepted")
+
+
+@check
+async def upsert_by_unique_name():
+    """PATCH applications(uniqueName='…') with Prefer: create-if-missing
+    (application-upsert.md): 201 with the object, then 204 (the SDK returns None)."""
+    cfg = RequestConfiguration()
+    cfg.headers.add("Prefer", "create-if-missing")
+    name = f"sdk-upsert-{RUN}"
+    created = await G.applications_with_unique_name(name).patch(
+        Application(display_name=f"upsert {RUN}"), request_configuration=cfg)
+    expect(created is not None, "201 body parsed")
+    expect_known(created, "upsert (created)")
+    expect_eq(created.unique_name, name, "uniqueName")
+    again = await G.applications_with_unique_name(name).patch(
+        Application(display_name=f"upsert 2 {RUN}"), request_configuration=cfg)
+    expect(again is None, f"204 on update, got {again!r}")
+    got = await G.applications_with_unique_name(name).get()
+    expect_eq((got.id, got.display_name), (created.id, f"upsert 2 {RUN}"), "updated in place")
+
+
 @check
 async def paging_with_top_and_page_iterator():
     prefix = f"page {RUN}"

@@ -147,6 +147,20 @@ impl ServedEmulator {
         Self::start(comgmt_emulator::EmulatorConfig::default())
     }
 
+    /// Every request the emulator answered so far (its request log).
+    pub fn requests(&self) -> Vec<comgmt_emulator::LoggedRequest> {
+        self.handle
+            .as_ref()
+            .map(|h| h.requests())
+            .unwrap_or_default()
+    }
+
+    /// The logged requests that could have changed state (e.g. to prove `comgmt plan`
+    /// sent none).
+    pub fn writes(&self) -> Vec<comgmt_emulator::LoggedRequest> {
+        self.requests().into_iter().filter(|r| r.write).collect()
+    }
+
     /// A bearer token from the emulator's token endpoint (client credentials).
     pub fn token(&self) -> String {
         let url = format!("{}{}/oauth2/v2.0/token", self.url, self.tenant_id);

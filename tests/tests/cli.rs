@@ -406,4 +406,7 @@ fn repl_talks_to_the_chosen_target_and_keeps_going_after_an_error() {
     assert!(out.status.success(), "{o}\n{e}");
     assert!(o.contains(&format!("=> \"{}\"", emu.tenant_id)), "{o}");
     assert!(e.contains("entra::nope"), "{e}");
+    // Reading the tenant reached the emulator and wrote nothing (its request log).
+    assert!(!emu.requests().is_empty());
+    assert!(emu.writes().is_empty(), "{:?}", emu.writes());
 }

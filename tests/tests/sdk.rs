@@ -184,7 +184,8 @@ fn graph_requests_shaped_like_msgraph_sdk() {
 }
 
 /// msgraph-sdk's GraphServiceClient (kiota) with azure-identity credentials: its
-/// serialisers and deserialisers accept the emulator's payloads end to end.
+/// serialisers and deserialisers accept the emulator's payloads end to end, advanced
+/// queries and upserts included.
 #[test]
 fn msgraph_sdk_python() {
     run_script("test_msgraph_sdk.py");

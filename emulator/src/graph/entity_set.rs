@@ -190,7 +190,10 @@ fn entity_with_expand(ctx: &Ctx<'_>, set: &EntitySet, doc: &Value) -> GraphResul
                     set.schema.name
                 )));
             }
-            shown[nav] = super::expand::navigation(ctx, doc, nav)?;
+            let expanded = super::expand::navigation(ctx, doc, nav)?;
+            if let Some(m) = shown.as_object_mut() {
+                m.insert(nav.to_string(), expanded);
+            }
         }
     }
     entity_response(ctx, StatusCode::OK, set.name, &shown, set.schema)

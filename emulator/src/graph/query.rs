@@ -364,7 +364,10 @@ pub fn list_response(
     for r in page {
         let mut doc = view(&r.doc);
         for nav in &plan.expand {
-            doc[nav.as_str()] = super::expand::navigation(ctx, &r.doc, nav)?;
+            let expanded = super::expand::navigation(ctx, &r.doc, nav)?;
+            if let Some(m) = doc.as_object_mut() {
+                m.insert(nav.clone(), expanded);
+            }
         }
         items.push(options::project(&doc, plan.select.as_deref()));
     }

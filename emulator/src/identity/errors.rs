@@ -80,3 +80,33 @@ impl AadError {
         (self.status, axum::Json(body)).into_response()
     }
 }
+
+/// The token endpoint's answer to an injected fault. A throttled token request gets a
+/// bare `429 Too Many Requests` text body with `Retry-After` (as MSAL.NET reports it:
+/// AzureAD/microsoft-authentication-library-for-dotnet issue #2855, "StatusCode: 429
+/// ResponseBody: Too Many Requests Headers: Retry-After: 60"); an unavailable one the
+/// OAuth `temporarily_unavailable` error (RFC 6749 §4.1.2.1), which MSAL retries on.
+pub fn render_fault(
+    status: StatusCode,
+    retry_after: Option<u64>,
+    _req: &axum::extract::Request,
+) -> Response {
+    let mut resp = if status == StatusCode::TOO_MANY_REQUESTS {
+        (status, "Too Many Requests").into_response()
+    } else {
+        let body = json!({
+            "error": "temporarily_unavailable",
+            "error_description": "The service is temporarily unavailable. Retry the request after the time given in the Retry-After header.",
+            "error_codes": [],
+            "timestamp": crate::util::now_iso(),
+            "trace_id": crate::util::new_guid(),
+            "correlation_id": crate::util::new_guid(),
+        });
+        (status, axum::Json(body)).into_response()
+    };
+    if let Some(secs) = retry_after {
+        resp.headers_mut()
+            .insert("Retry-After", axum::http::HeaderValue::from(secs));
+    }
+    resp
+}

@@ -1,0 +1,167 @@
+//! `GET /AdminService/wmi/{Class}` and key lookups (`{Class}('key')`, `{Class}(16777219)`,
+//! `{Class}/key`), with `$filter`, `$select`, `$orderby`, `$top` and `$skip` through the
+//! shared OData engine. Every answer, a key lookup included, is the
+//! `{"@odata.context": …#Class, "value": [...]}` envelope; callers page with `$top` and
+//! `$skip` until a short page, so there is no next link.
+//! Source: api-surface §0.2 (from MicrosoftDocs/memdocs adminservice/usage.md and the
+//! public scripts surveyed there).
+
+use super::classes::{self, WmiClass};
+use super::AdminError;
+use crate::app::Shared;
+use crate::odata::{filter, options, ODataError, Query};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+/// What the path after `wmi/` addresses.
+struct Target<'a> {
+    class: &'a WmiClass,
+    key: Option<String>,
+}
+
+fn unquote(s: &str) -> String {
+    let s = s.trim();
+    match s.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+        Some(inner) => inner.replace("''", "'"),
+        None => s.to_string(),
+    }
+}
+
+fn parse_target(rest: &str) -> Result<Target<'static>, AdminError> {
+    let decoded = percent_encoding::percent_decode_str(rest)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .unwrap_or_else(|_| rest.to_string());
+    let no_segment = || {
+        AdminError::new(
+            StatusCode::NOT_FOUND,
+            format!("Resource not found for the segment '{decoded}'."),
+        )
+    };
+    let mut segs = decoded.trim_end_matches('/').splitn(2, '/');
+    let first = segs.next().unwrap_or_default();
+    let second = segs.next();
+    let (name, key) = match first.split_once('(') {
+        Some((name, inner)) => {
+            let inner = inner.strip_suffix(')').ok_or_else(no_segment)?;
+            (name, Some(unquote(inner)))
+        }
+        None => (first, None),
+    };
+    let class = classes::find(name).ok_or_else(no_segment)?;
+    let key = match (key, second) {
+        (k, None) => k,
+        (None, Some(k)) if !k.contains('/') => Some(unquote(k)),
+        _ => return Err(no_segment()),
+    };
+    Ok(Target { class, key })
+}
+
+fn bad_query(e: ODataError) -> AdminError {
+    AdminError::new(StatusCode::BAD_REQUEST, e.message)
+}
+
+fn number(q: &Query, name: &str) -> Result<Option<usize>, AdminError> {
+    match q.get(name) {
+        None => Ok(None),
+        Some(v) => v.trim().parse().map(Some).map_err(|_| {
+            AdminError::new(
+                StatusCode::BAD_REQUEST,
+                format!("Invalid value '{v}' for {name} query option found."),
+            )
+        }),
+    }
+}
+
+pub async fn get(State(st): State<Shared>, uri: Uri, headers: HeaderMap) -> Response {
+    let rest = uri
+        .path()
+        .strip_prefix("/AdminService/wmi/")
+        .unwrap_or_default();
+    let q = Query::parse(uri.query());
+    let answered = parse_target(rest).and_then(|target| {
+        let rows = answer(&st, &target, &q)?;
+        envelope(&st, &uri, &headers, target.class, &q, rows)
+    });
+    answered.unwrap_or_else(|e| e.render())
+}
+
+fn answer(st: &crate::app::AppState, t: &Target<'_>, q: &Query) -> Result<Vec<Value>, AdminError> {
+    let class = t.class;
+    let docs = st
+        .store
+        .read(|db| db.docs(&class.collection()))
+        .map_err(|e| {
+            tracing::error!(error = %e.0, "emulator state");
+            AdminError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The emulator could not access its state.",
+            )
+        })?;
+    if let Some(key) = &t.key {
+        let found: Vec<Value> = docs
+            .into_iter()
+            .filter(|d| key_equals(classes::key_of(class, d), key))
+            .collect();
+        if found.is_empty() {
+            return Err(AdminError::new(
+                StatusCode::NOT_FOUND,
+                format!("No instance of {} with key '{key}' was found.", class.name),
+            ));
+        }
+        return Ok(found);
+    }
+    let mut rows = docs;
+    if let Some(src) = q.get("$filter") {
+        let e = filter::parse(src, class).map_err(bad_query)?;
+        rows.retain(|d| filter::matches(&e, d));
+    }
+    if let Some(raw) = q.get("$orderby") {
+        let keys = options::parse_orderby(raw, class).map_err(bad_query)?;
+        rows.sort_by(|a, b| options::order(a, b, &keys));
+    }
+    let skip = number(q, "$skip")?.unwrap_or(0);
+    let top = number(q, "$top")?.unwrap_or(usize::MAX);
+    Ok(rows.into_iter().skip(skip).take(top).collect())
+}
+
+/// Keys compare as text without case (`'ABC'`), or as numbers (`16777219`).
+fn key_equals(stored: &Value, given: &str) -> bool {
+    match stored {
+        Value::String(s) => s.eq_ignore_ascii_case(given),
+        Value::Number(n) => n.to_string() == given,
+        _ => false,
+    }
+}
+
+fn envelope(
+    st: &crate::app::AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    class: &WmiClass,
+    q: &Query,
+    rows: Vec<Value>,
+) -> Result<Response, AdminError> {
+    let select = match q.get("$select") {
+        Some(raw) => Some(
+            options::parse_select(raw, class)
+                .map_err(bad_query)?
+                .iter()
+                .map(|p| classes::property(class, p).unwrap_or(p).to_string())
+                .collect::<Vec<_>>(),
+        ),
+        None => None,
+    };
+    let base = st.base_url(uri, headers);
+    let value: Vec<Value> = rows
+        .iter()
+        .map(|d| options::project(d, select.as_deref()))
+        .collect();
+    let body = json!({
+        "@odata.context": format!("{base}AdminService/wmi/$metadata#{}", class.name),
+        "value": value,
+    });
+    Ok((StatusCode::OK, axum::Json(body)).into_response())
+}
