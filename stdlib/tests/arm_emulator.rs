@@ -214,3 +214,38 @@ fn arm_throttling_is_retried_then_typed() {
         .count();
     assert_eq!(tries, 3);
 }
+
+#[test]
+fn an_operation_survives_a_flaky_service() {
+    // Half the ARM requests answer 503: every call, polls included, still finishes.
+    let lab = Lab::start(EmulatorConfig {
+        faults: Some(FaultSpec::parse("rate=0.5,status=503,retry_after=0,seed=11").unwrap()),
+        ..EmulatorConfig::default()
+    });
+    let mut config = lab.config();
+    config.retry = RetryPolicy {
+        max_attempts: 20,
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(5),
+        deadline: Duration::from_secs(20),
+    };
+    let cloud = lab.cloud(config);
+    let sub = lab.subscription(&cloud);
+    let rg = format!("subscriptions/{sub}/resourcegroups/rg-flaky");
+    lab.rt.block_on(async {
+        cloud
+            .arm
+            .put(&rg, RG_API, &json!({"location": "westeurope"}))
+            .await
+            .unwrap();
+        cloud.arm.delete(&rg, RG_API).await.unwrap();
+        assert!(cloud.arm.get_opt(&rg, RG_API).await.unwrap().is_none());
+    });
+    let failed: usize = lab
+        .emu()
+        .requests()
+        .iter()
+        .filter(|r| r.surface == Surface::Arm && r.status == Some(503))
+        .count();
+    assert!(failed > 0, "the faults were injected");
+}
