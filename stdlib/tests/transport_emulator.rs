@@ -401,3 +401,51 @@ fn a_failed_upload_never_shows_the_signature() {
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Validation);
 }
+
+#[test]
+fn an_upsert_by_alternate_key_tells_created_from_updated() {
+    let lab = Lab::new();
+    let cloud = lab.cloud(lab.config());
+    let app = lab
+        .rt
+        .block_on(
+            cloud
+                .graph
+                .post("applications", &json!({"displayName": "upsert target"})),
+        )
+        .unwrap()
+        .body;
+    let path = format!(
+        "servicePrincipals(appId='{}')",
+        app["appId"].as_str().unwrap()
+    );
+    let prefer = [("Prefer", "create-if-missing")];
+    let created = lab
+        .rt
+        .block_on(
+            cloud
+                .graph
+                .patch_with(&path, &json!({"notes": "one"}), &prefer),
+        )
+        .unwrap();
+    assert_eq!(created.status, 201);
+    let updated = lab
+        .rt
+        .block_on(
+            cloud
+                .graph
+                .patch_with(&path, &json!({"notes": "two"}), &prefer),
+        )
+        .unwrap();
+    assert_eq!(updated.status, 204);
+    let sps = lab
+        .rt
+        .block_on(cloud.graph.list("servicePrincipals", &[]))
+        .unwrap();
+    let mine: Vec<_> = sps
+        .iter()
+        .filter(|sp| sp["appId"] == app["appId"])
+        .collect();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0]["notes"], "two");
+}

@@ -161,7 +161,19 @@ impl Blob {
         let request_id = raw
             .header("x-ms-request-id")
             .or_else(|| Some(raw.client_request_id.clone()));
-        Err(storage_error(raw.status, &raw.body, request_id, url))
+        let mut e = storage_error(raw.status, &raw.body, request_id, url);
+        // A HEAD-like answer without a body still names its code in a header.
+        if e.remote_code.is_none() {
+            if let Some(code) = raw.header("x-ms-error-code") {
+                e = storage_error(
+                    raw.status,
+                    format!("<Error><Code>{code}</Code></Error>").as_bytes(),
+                    e.request_id,
+                    url,
+                );
+            }
+        }
+        Err(e)
     }
 }
 
@@ -192,8 +204,11 @@ pub fn storage_error(
         (429, _) => ErrorKind::Throttled,
         _ => ErrorKind::Remote,
     };
-    let hint = match kind {
-        ErrorKind::Auth | ErrorKind::Permission => Some(
+    let hint = match (kind, code.as_deref()) {
+        (ErrorKind::Permission, Some("AuthorizationPermissionMismatch")) => {
+            Some("the upload URL does not allow writing; ask Intune for a new one (renewUpload)")
+        }
+        (ErrorKind::Auth | ErrorKind::Permission, _) => Some(
             "the upload URL's signature was refused; it may have expired: ask Intune for a new one (renewUpload)",
         ),
         _ => None,

@@ -25,7 +25,7 @@ pub use admin_service::AdminService;
 pub use arm::{Arm, ArmResponse};
 pub use auth::{Credential, TokenCache};
 pub use blob::Blob;
-pub use channel::{Payload, Response, NEGOTIATE_UNSUPPORTED};
+pub use channel::{Response, NEGOTIATE_UNSUPPORTED};
 pub use graph::Graph;
 pub use http::{HttpClient, RetryPolicy};
 pub use lro::LroPolicy;
