@@ -301,6 +301,18 @@ impl GraphWriter<'_> {
         )
         .await
     }
+    /// Upsert by alternate key and return the object: the 201 body, or, on a 204 (it
+    /// existed, perhaps made a moment ago by a concurrent run, and was updated), the
+    /// object read back. A reference to a just-created object that has not replicated
+    /// yet is waited for.
+    pub async fn upsert_object(&self, path: &str, body: &Value) -> Result<Value> {
+        let r = super::graph::with_replication_wait(|| self.upsert(path, body)).await?;
+        if r.status == 201 && r.body.is_object() {
+            return Ok(r.body);
+        }
+        Ok(self.get(path, &[]).await?.body)
+    }
+
     async fn send(
         &self,
         method: Method,

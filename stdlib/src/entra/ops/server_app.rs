@@ -140,12 +140,7 @@ pub async fn create_by_unique_name(
         // The key is in the URL; Graph sets the property from it.
         m.remove("uniqueName");
     }
-    let r = w.graph().upsert(&path, &body).await?;
-    let state = if r.status == 201 && r.body.is_object() {
-        r.body
-    } else {
-        w.graph().get(&path, &[]).await?.body
-    };
+    let state = w.graph().upsert_object(&path, &body).await?;
     let id = str_of(&state, "id");
     Ok(Written::new(state).id(id))
 }

@@ -4,7 +4,7 @@
 use super::MODULE;
 use crate::change::{Known, Op, Outcome, Resource, ResourceId, Written};
 use crate::cloud::access::Writer;
-use crate::cloud::graph::{odata_string, with_replication_wait};
+use crate::cloud::graph::odata_string;
 use crate::context::Ctx;
 use crate::entra::objects::{str_of, EntraApp};
 use crate::error::{ModuleError, Result};
@@ -60,14 +60,9 @@ impl Resource for ServicePrincipal {
         };
         let path = format!("servicePrincipals(appId={})", odata_string(app_id));
         let body = json!({"displayName": self.app.display_name});
-        // A just-created app reaches the directory's replicas with a delay.
-        let graph = w.graph();
-        let r = with_replication_wait(|| graph.upsert(&path, &body)).await?;
-        let state = if r.status == 201 && r.body.is_object() {
-            r.body
-        } else {
-            w.graph().get(&path, &[]).await?.body
-        };
+        // A just-created app reaches the directory's replicas with a delay: the
+        // upsert waits for it.
+        let state = w.graph().upsert_object(&path, &body).await?;
         let id = str_of(&state, "id");
         Ok(Written::new(state).id(id))
     }
