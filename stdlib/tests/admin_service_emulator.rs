@@ -2,76 +2,40 @@
 //! CMG route's Entra token for the server app: key lookups unwrapping the one-row
 //! envelope, `$top`/`$skip` paging, errors, and a Graph token refused.
 
-use comgmt_emulator::{EmulatorConfig, EmulatorHandle, Surface};
-use comgmt_stdlib::cloud::{endpoints, Cloud, CloudConfig, Endpoint};
+mod common;
+
+use comgmt_emulator::Surface;
+use comgmt_stdlib::cloud::{endpoints, Cloud, Endpoint};
 use comgmt_stdlib::ErrorKind;
+use common::Lab;
 use serde_json::json;
 
-struct Lab {
-    rt: tokio::runtime::Runtime,
-    emu: Option<EmulatorHandle>,
-}
-
-impl Lab {
-    fn new() -> Lab {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
+/// Register the CMG server app (and its service principal) so the emulator issues
+/// tokens for the AdminService's resource.
+fn register_server_app(lab: &Lab, cloud: &Cloud) {
+    let uri = endpoints::default_server_app_uri(lab.emu().tenant_id());
+    lab.rt.block_on(async {
+        let app = cloud
+            .graph
+            .post(
+                "applications",
+                &json!({"displayName": "ConfigMgr server", "identifierUris": [uri]}),
+            )
+            .await
             .unwrap();
-        let emu = rt
-            .block_on(comgmt_emulator::start(EmulatorConfig::default()))
+        cloud
+            .graph
+            .post("servicePrincipals", &json!({"appId": app.body["appId"]}))
+            .await
             .unwrap();
-        Lab { rt, emu: Some(emu) }
-    }
-    fn emu(&self) -> &EmulatorHandle {
-        self.emu.as_ref().unwrap()
-    }
-    fn config(&self) -> CloudConfig {
-        CloudConfig::single_host(
-            &url::Url::parse(self.emu().url()).unwrap(),
-            self.emu().tenant_id(),
-        )
-    }
-    fn cloud(&self, config: CloudConfig) -> Cloud {
-        let _g = self.rt.enter();
-        Cloud::new(config).unwrap()
-    }
-    /// Register the CMG server app (and its service principal) so the emulator issues
-    /// tokens for the AdminService's resource.
-    fn register_server_app(&self, cloud: &Cloud) {
-        let uri = endpoints::default_server_app_uri(self.emu().tenant_id());
-        self.rt.block_on(async {
-            let app = cloud
-                .graph
-                .post(
-                    "applications",
-                    &json!({"displayName": "ConfigMgr server", "identifierUris": [uri]}),
-                )
-                .await
-                .unwrap();
-            cloud
-                .graph
-                .post("servicePrincipals", &json!({"appId": app.body["appId"]}))
-                .await
-                .unwrap();
-        });
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        if let Some(h) = self.emu.take() {
-            self.rt.block_on(h.shutdown());
-        }
-    }
+    });
 }
 
 #[test]
 fn the_site_is_read_by_key_and_by_listing() {
     let lab = Lab::new();
     let cloud = lab.cloud(lab.config());
-    lab.register_server_app(&cloud);
+    register_server_app(&lab, &cloud);
     let admin = cloud.admin_service().unwrap();
     let sites = lab.rt.block_on(admin.list("wmi/SMS_Site", &[])).unwrap();
     assert!(!sites.is_empty());
@@ -107,7 +71,7 @@ fn the_site_is_read_by_key_and_by_listing() {
 fn admin_service_lists_page_with_top_and_skip_until_a_short_page() {
     let lab = Lab::new();
     let mut cloud = lab.cloud(lab.config());
-    lab.register_server_app(&cloud);
+    register_server_app(&lab, &cloud);
     let all = lab
         .rt
         .block_on(cloud.admin_service().unwrap().list("wmi/SMS_Site", &[]))
@@ -166,7 +130,7 @@ fn admin_service_errors_are_typed() {
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Auth);
     assert_eq!(err.remote_code.as_deref(), Some("invalid_resource"));
-    lab.register_server_app(&cloud);
+    register_server_app(&lab, &cloud);
     let err = lab
         .rt
         .block_on(admin.get("wmi/SMS_Site('ZZZ')", &[]))

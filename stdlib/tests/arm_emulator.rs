@@ -2,69 +2,32 @@
 //! delete, CloudError mapping, paging, and ARM and Graph each refusing the other's
 //! token.
 
-use comgmt_emulator::{EmulatorConfig, EmulatorHandle, FaultSpec, Surface};
-use comgmt_stdlib::cloud::{endpoints, Cloud, CloudConfig, Endpoint, RetryPolicy};
+mod common;
+
+use comgmt_emulator::{EmulatorConfig, FaultSpec, Surface};
+use comgmt_stdlib::cloud::{endpoints, Cloud, Endpoint, RetryPolicy};
 use comgmt_stdlib::ErrorKind;
+use common::Lab;
 use serde_json::json;
 use std::time::Duration;
 
 const RG_API: &str = "2021-04-01";
 const SUBS_API: &str = "2022-12-01";
 
-struct Lab {
-    rt: tokio::runtime::Runtime,
-    emu: Option<EmulatorHandle>,
-}
-
-impl Lab {
-    fn start(config: EmulatorConfig) -> Lab {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let emu = rt.block_on(comgmt_emulator::start(config)).unwrap();
-        Lab { rt, emu: Some(emu) }
-    }
-    fn new() -> Lab {
-        Self::start(EmulatorConfig::default())
-    }
-    fn emu(&self) -> &EmulatorHandle {
-        self.emu.as_ref().unwrap()
-    }
-    fn config(&self) -> CloudConfig {
-        CloudConfig::single_host(
-            &url::Url::parse(self.emu().url()).unwrap(),
-            self.emu().tenant_id(),
-        )
-    }
-    fn cloud(&self, config: CloudConfig) -> Cloud {
-        let _g = self.rt.enter();
-        Cloud::new(config).unwrap()
-    }
-    /// The first subscription the signed-in identity sees.
-    fn subscription(&self, cloud: &Cloud) -> String {
-        let subs = self
-            .rt
-            .block_on(cloud.arm.list("subscriptions", SUBS_API))
-            .unwrap();
-        subs[0]["subscriptionId"].as_str().unwrap().to_string()
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        if let Some(h) = self.emu.take() {
-            self.rt.block_on(h.shutdown());
-        }
-    }
+/// The first subscription the signed-in identity sees.
+fn subscription(lab: &Lab, cloud: &Cloud) -> String {
+    let subs = lab
+        .rt
+        .block_on(cloud.arm.list("subscriptions", SUBS_API))
+        .unwrap();
+    subs[0]["subscriptionId"].as_str().unwrap().to_string()
 }
 
 #[test]
 fn a_resource_group_is_created_read_and_deleted_as_an_operation() {
     let lab = Lab::new();
     let cloud = lab.cloud(lab.config());
-    let sub = lab.subscription(&cloud);
+    let sub = subscription(&lab, &cloud);
     let rg = format!("subscriptions/{sub}/resourcegroups/rg-comgmt");
 
     let created = lab
@@ -117,7 +80,7 @@ fn a_resource_group_is_created_read_and_deleted_as_an_operation() {
 fn arm_errors_are_typed_with_their_code_and_request_id() {
     let lab = Lab::new();
     let cloud = lab.cloud(lab.config());
-    let sub = lab.subscription(&cloud);
+    let sub = subscription(&lab, &cloud);
     let err = lab
         .rt
         .block_on(cloud.arm.get(
@@ -168,7 +131,7 @@ fn graph_refuses_an_arm_token() {
 fn a_bad_body_is_a_validation_error_naming_the_rule() {
     let lab = Lab::new();
     let cloud = lab.cloud(lab.config());
-    let sub = lab.subscription(&cloud);
+    let sub = subscription(&lab, &cloud);
     let err = lab
         .rt
         .block_on(cloud.arm.put(
@@ -230,7 +193,7 @@ fn an_operation_survives_a_flaky_service() {
         deadline: Duration::from_secs(20),
     };
     let cloud = lab.cloud(config);
-    let sub = lab.subscription(&cloud);
+    let sub = subscription(&lab, &cloud);
     let rg = format!("subscriptions/{sub}/resourcegroups/rg-flaky");
     lab.rt.block_on(async {
         cloud

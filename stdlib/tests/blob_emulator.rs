@@ -2,76 +2,46 @@
 //! blocks and committed reads back whole, and Storage's errors come back typed without
 //! the SAS in them.
 
-use comgmt_emulator::{EmulatorConfig, EmulatorHandle, Surface};
+mod common;
+
+use comgmt_emulator::Surface;
 use comgmt_stdlib::cloud::{blob, Cloud, CloudConfig};
 use comgmt_stdlib::ErrorKind;
+use common::Lab;
 
-struct Lab {
-    rt: tokio::runtime::Runtime,
-    emu: Option<EmulatorHandle>,
+/// A SAS URL from the emulator's test endpoint (what Graph's `azureStorageUri`
+/// will carry).
+fn sas(lab: &Lab, blob: &str, permissions: &str, minutes: i64) -> url::Url {
+    let fixture = format!(
+        "{}_emulator/blob-sas?container=intune&blob={blob}&permissions={permissions}&minutes={minutes}",
+        lab.emu().url()
+    );
+    let v: serde_json::Value = lab
+        .rt
+        .block_on(async { reqwest::get(fixture).await?.json().await })
+        .unwrap();
+    url::Url::parse(v["url"].as_str().unwrap()).unwrap()
 }
 
-impl Lab {
-    fn new() -> Lab {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let emu = rt
-            .block_on(comgmt_emulator::start(EmulatorConfig::default()))
-            .unwrap();
-        Lab { rt, emu: Some(emu) }
-    }
-    fn emu(&self) -> &EmulatorHandle {
-        self.emu.as_ref().unwrap()
-    }
-    fn cloud(&self) -> Cloud {
-        let _g = self.rt.enter();
-        let url = url::Url::parse(self.emu().url()).unwrap();
-        Cloud::new(CloudConfig::single_host(&url, self.emu().tenant_id())).unwrap()
-    }
-    /// A SAS URL from the emulator's test endpoint (what Graph's `azureStorageUri`
-    /// will carry).
-    fn sas(&self, blob: &str, permissions: &str, minutes: i64) -> url::Url {
-        let fixture = format!(
-            "{}_emulator/blob-sas?container=intune&blob={blob}&permissions={permissions}&minutes={minutes}",
-            self.emu().url()
-        );
-        let v: serde_json::Value = self
-            .rt
-            .block_on(async { reqwest::get(fixture).await?.json().await })
-            .unwrap();
-        url::Url::parse(v["url"].as_str().unwrap()).unwrap()
-    }
-    fn read(&self, sas: &url::Url) -> Vec<u8> {
-        self.rt
-            .block_on(async { reqwest::get(sas.clone()).await?.bytes().await })
-            .unwrap()
-            .to_vec()
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        if let Some(h) = self.emu.take() {
-            self.rt.block_on(h.shutdown());
-        }
-    }
+fn read(lab: &Lab, sas: &url::Url) -> Vec<u8> {
+    lab.rt
+        .block_on(async { reqwest::get(sas.clone()).await?.bytes().await })
+        .unwrap()
+        .to_vec()
 }
 
 #[test]
 fn a_file_uploaded_in_blocks_reads_back_whole() {
     let lab = Lab::new();
-    let cloud = lab.cloud();
-    let sas = lab.sas("ccmsetup.msi", "rw", 60);
+    let cloud = lab.cloud(lab.config());
+    let sas = sas(&lab, "ccmsetup.msi", "rw", 60);
     let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
     let blocks = lab
         .rt
         .block_on(cloud.blob.upload(&sas, &data, 4096))
         .unwrap();
     assert_eq!(blocks, 3);
-    assert_eq!(lab.read(&sas), data);
+    assert_eq!(read(&lab, &sas), data);
     let writes = lab
         .emu()
         .requests()
@@ -84,20 +54,20 @@ fn a_file_uploaded_in_blocks_reads_back_whole() {
     lab.rt
         .block_on(cloud.blob.upload(&sas, b"second", 4096))
         .unwrap();
-    assert_eq!(lab.read(&sas), b"second");
+    assert_eq!(read(&lab, &sas), b"second");
 }
 
 #[test]
 fn storage_errors_are_typed_and_never_show_the_signature() {
     let lab = Lab::new();
-    let cloud = lab.cloud();
+    let cloud = lab.cloud(lab.config());
     let id = blob::block_id(0).unwrap();
     let no_sig = |e: &comgmt_stdlib::ModuleError| {
         let all = format!("{e} {e:?}");
         assert!(!all.contains("sig="), "{all}");
     };
 
-    let expired = lab.sas("late.bin", "rw", -1);
+    let expired = sas(&lab, "late.bin", "rw", -1);
     let err = lab
         .rt
         .block_on(cloud.blob.put_block(&expired, &id, b"x"))
@@ -112,7 +82,7 @@ fn storage_errors_are_typed_and_never_show_the_signature() {
     assert!(err.request_id.is_some());
     no_sig(&err);
 
-    let read_only = lab.sas("ro.bin", "r", 60);
+    let read_only = sas(&lab, "ro.bin", "r", 60);
     let err = lab
         .rt
         .block_on(cloud.blob.put_block(&read_only, &id, b"x"))
@@ -125,7 +95,7 @@ fn storage_errors_are_typed_and_never_show_the_signature() {
     no_sig(&err);
 
     // A block list naming a block never staged.
-    let sas = lab.sas("partial.bin", "rw", 60);
+    let sas = sas(&lab, "partial.bin", "rw", 60);
     let err = lab
         .rt
         .block_on(cloud.blob.put_block_list(&sas, &[id]))

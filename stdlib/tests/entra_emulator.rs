@@ -1,57 +1,17 @@
 //! The entra module against an in-process emulator over real HTTP: ensure semantics,
 //! drift repair, plan mode and secrets.
 
-use comgmt_emulator::{EmulatorConfig, EmulatorHandle};
+mod common;
+
 use comgmt_stdlib::change::{diff, Action, DEFAULT_ARRAY_KEYS};
-use comgmt_stdlib::testing::{run_in, TestRun};
+use comgmt_stdlib::testing::TestRun;
 use comgmt_stdlib::Mode;
+use common::Lab;
 use serde_json::{json, Value};
 
-struct Lab {
-    rt: tokio::runtime::Runtime,
-    emu: Option<EmulatorHandle>,
-    dir: tempfile::TempDir,
-}
-
-impl Lab {
-    fn new() -> Lab {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let emu = rt
-            .block_on(comgmt_emulator::start(EmulatorConfig::default()))
-            .unwrap();
-        Lab {
-            rt,
-            emu: Some(emu),
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-    fn emu(&self) -> &EmulatorHandle {
-        self.emu.as_ref().unwrap()
-    }
-    fn run(&self, mode: Mode) -> TestRun {
-        run_in(
-            mode,
-            self.dir.path(),
-            self.emu().url(),
-            self.emu().tenant_id(),
-        )
-    }
-    /// Read Graph through the run's own client.
-    fn list(&self, run: &TestRun, path: &str) -> Vec<Value> {
-        run.ctx.block_on(run.cloud.graph.list(path, &[])).unwrap()
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        if let Some(h) = self.emu.take() {
-            self.rt.block_on(h.shutdown());
-        }
-    }
+/// Read Graph through the run's own client.
+fn list(run: &TestRun, path: &str) -> Vec<Value> {
+    run.ctx.block_on(run.cloud.graph.list(path, &[])).unwrap()
 }
 
 const SETUP: &str = r#"
@@ -86,7 +46,7 @@ fn first_run_creates_everything_and_second_run_changes_nothing() {
         "{:?}",
         changes(&run)
     );
-    let apps = lab.list(&run, "applications");
+    let apps = list(&run, "applications");
     assert_eq!(apps.len(), 2);
     let lines = run.output.lines.lock().unwrap().join("\n");
     assert!(
@@ -101,8 +61,8 @@ fn first_run_creates_everything_and_second_run_changes_nothing() {
     assert_eq!(s.unchanged, 8);
     let lines = again.output.lines.lock().unwrap().join("\n");
     assert!(lines.contains("secret created: false; value: "), "{lines}");
-    assert_eq!(lab.list(&again, "applications").len(), 2);
-    assert_eq!(lab.list(&again, "oauth2PermissionGrants").len(), 2);
+    assert_eq!(list(&again, "applications").len(), 2);
+    assert_eq!(list(&again, "oauth2PermissionGrants").len(), 2);
 }
 
 #[test]
@@ -113,8 +73,8 @@ fn plan_on_an_empty_tenant_writes_nothing() {
     let s = run.ctx.summary();
     assert_eq!(s.create, 7, "{:?}", changes(&run));
     assert_eq!(s.invoke, 1);
-    assert!(lab.list(&run, "applications").is_empty());
-    assert!(lab.list(&run, "oauth2PermissionGrants").is_empty());
+    assert!(list(&run, "applications").is_empty());
+    assert!(list(&run, "oauth2PermissionGrants").is_empty());
     assert!(!lab.dir.path().join(".comgmt/journal.jsonl").exists());
     let recs = run.output.changes.lock().unwrap();
     let server = recs
@@ -130,7 +90,7 @@ fn drift_is_repaired_by_an_update() {
     let lab = Lab::new();
     let run = lab.run(Mode::Apply);
     run.engine.run(SETUP).unwrap();
-    let apps = lab.list(&run, "applications");
+    let apps = list(&run, "applications");
     let server = apps
         .iter()
         .find(|a| a["displayName"] == "Cloud Management web app")
@@ -155,7 +115,7 @@ fn drift_is_repaired_by_an_update() {
     assert!(paths.contains(&"displayName"), "{paths:?}");
     assert!(paths.contains(&"web.homePageUrl"), "{paths:?}");
     assert!(paths.contains(&"web.implicitGrantSettings.enableIdTokenIssuance"));
-    let fixed = lab.list(&again, "applications");
+    let fixed = list(&again, "applications");
     let server = fixed.iter().find(|a| a["id"] == id).unwrap();
     assert_eq!(server["displayName"], "Cloud Management web app");
     assert_eq!(server["web"]["homePageUrl"], "https://ConfigMgrService");
@@ -180,7 +140,7 @@ fn insecure_app_id_uri_is_refused_before_anything_is_written() {
     assert_eq!(me.kind, comgmt_stdlib::ErrorKind::Validation);
     assert!(me.hint.unwrap().contains("api://<tenantId>/<string>"));
     assert_eq!(err.position().line(), Some(1));
-    assert!(lab.list(&run, "applications").is_empty());
+    assert!(list(&run, "applications").is_empty());
 }
 
 #[test]
@@ -197,7 +157,7 @@ fn a_new_secret_is_added_only_when_the_old_one_is_about_to_expire() {
     // A renewal window longer than the validity forces a new secret.
     let renew = script.replace("renew_within_days: 30", "renew_within_days: 400");
     assert!(run.engine.eval::<bool>(&renew).unwrap());
-    let app = &lab.list(&run, "applications")[0];
+    let app = &list(&run, "applications")[0];
     assert_eq!(app["passwordCredentials"].as_array().unwrap().len(), 2);
     assert!(app["passwordCredentials"][0]
         .get("secretText")
@@ -222,7 +182,7 @@ fn a_create_plan_shows_every_field_the_create_sends() {
     run.engine.run(SETUP).unwrap();
     let planned = plan.output.changes.lock().unwrap().clone();
     let applied = run.output.changes.lock().unwrap().clone();
-    let apps = lab.list(&run, "applications");
+    let apps = list(&run, "applications");
     for object in ["server application", "client application"] {
         let p = planned.iter().find(|c| c.object == object).unwrap();
         let a = applied.iter().find(|c| c.object == object).unwrap();
@@ -282,7 +242,7 @@ fn a_changed_permission_list_shows_its_old_value() {
     let run = lab.run(Mode::Apply);
     let script = r#"entra::server_app(#{ display_name: "Cloud Management web app" });"#;
     run.engine.run(script).unwrap();
-    let app = lab.list(&run, "applications").remove(0);
+    let app = list(&run, "applications").remove(0);
     let graph = "00000003-0000-0000-c000-000000000000";
     let user_read = json!({"id": "e1fe6dd8-ba31-4d61-89e7-88639da4683d", "type": "Scope"});
     run.ctx
@@ -334,8 +294,7 @@ fn the_journal_keys_writes_by_unique_key_with_every_request_id() {
     let client = entry("client application");
     let unique = client["key"].as_str().unwrap();
     assert!(unique.starts_with("comgmt-client-"), "{client}");
-    let app = lab
-        .list(&run, "applications")
+    let app = list(&run, "applications")
         .into_iter()
         .find(|a| a["uniqueName"] == unique)
         .expect("the client app carries its uniqueName");
@@ -376,7 +335,7 @@ fn concurrent_runs_make_one_app_of_each() {
     // Whichever lost a race may have failed (an identifier URI already taken); a re-run
     // converges, and there is never a twin.
     lab.run(Mode::Apply).engine.run(script).unwrap();
-    let apps = lab.list(&runs[0], "applications");
+    let apps = list(&runs[0], "applications");
     assert_eq!(apps.len(), 2, "{apps:#?}");
-    assert_eq!(lab.list(&runs[0], "servicePrincipals").len(), 3);
+    assert_eq!(list(&runs[0], "servicePrincipals").len(), 3);
 }

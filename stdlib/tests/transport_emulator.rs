@@ -2,48 +2,15 @@
 //! flows, paging, retry on throttling, and typed errors.
 
 use base64::Engine as _;
-use comgmt_emulator::{EmulatorConfig, EmulatorHandle, FaultSpec};
-use comgmt_stdlib::cloud::{Cloud, CloudConfig, Credential, RetryPolicy};
+mod common;
+
+use comgmt_emulator::{EmulatorConfig, FaultSpec};
+use comgmt_stdlib::cloud::{Cloud, Credential, RetryPolicy};
 use comgmt_stdlib::{ErrorKind, Secret};
+use common::Lab;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-struct Lab {
-    rt: tokio::runtime::Runtime,
-    emu: Option<EmulatorHandle>,
-}
-
-impl Lab {
-    fn start(config: EmulatorConfig) -> Lab {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let emu = rt.block_on(comgmt_emulator::start(config)).unwrap();
-        Lab { rt, emu: Some(emu) }
-    }
-    fn new() -> Lab {
-        Self::start(EmulatorConfig::default())
-    }
-    fn config(&self) -> CloudConfig {
-        let emu = self.emu.as_ref().unwrap();
-        CloudConfig::single_host(&url::Url::parse(emu.url()).unwrap(), emu.tenant_id())
-    }
-    fn cloud(&self, config: CloudConfig) -> Cloud {
-        let _g = self.rt.enter();
-        Cloud::new(config).unwrap()
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        if let Some(h) = self.emu.take() {
-            self.rt.block_on(h.shutdown());
-        }
-    }
-}
 
 #[test]
 fn client_secret_token_reaches_graph() {
@@ -278,7 +245,7 @@ fn not_found_is_typed_and_get_opt_maps_it_to_none() {
 #[test]
 fn discovery_finds_the_emulators_tenant() {
     let lab = Lab::new();
-    let emu = lab.emu.as_ref().unwrap();
+    let emu = lab.emu();
     let base = url::Url::parse(emu.url()).unwrap();
     let tid = lab
         .rt

@@ -1,0 +1,77 @@
+//! The lab every stdlib integration test runs in: an in-process emulator on 127.0.0.1
+//! with its own runtime, and clients or script runs pointed at it. Stops when dropped.
+
+// Each test binary compiles this module and uses only part of it.
+#![allow(dead_code)]
+
+use comgmt_emulator::{EmulatorConfig, EmulatorHandle};
+use comgmt_stdlib::cloud::{Cloud, CloudConfig};
+use comgmt_stdlib::testing::{run_in, TestRun};
+use comgmt_stdlib::Mode;
+
+pub struct Lab {
+    pub rt: tokio::runtime::Runtime,
+    emu: Option<EmulatorHandle>,
+    /// The working directory of script runs (keys, journal).
+    pub dir: tempfile::TempDir,
+}
+
+impl Lab {
+    pub fn start(config: EmulatorConfig) -> Lab {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let emu = rt.block_on(comgmt_emulator::start(config)).unwrap();
+        Lab {
+            rt,
+            emu: Some(emu),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn new() -> Lab {
+        Self::start(EmulatorConfig::default())
+    }
+
+    pub fn emu(&self) -> &EmulatorHandle {
+        self.emu.as_ref().unwrap()
+    }
+
+    /// The emulator target's configuration: every surface at the emulator's address.
+    pub fn config(&self) -> CloudConfig {
+        CloudConfig::single_host(
+            &url::Url::parse(self.emu().url()).unwrap(),
+            self.emu().tenant_id(),
+        )
+    }
+
+    pub fn cloud(&self, config: CloudConfig) -> Cloud {
+        let _g = self.rt.enter();
+        Cloud::new(config).unwrap()
+    }
+
+    /// A script engine with every module and a run context in `mode`, against the
+    /// emulator, working in `dir`.
+    pub fn run(&self, mode: Mode) -> TestRun {
+        run_in(
+            mode,
+            self.dir.path(),
+            self.emu().url(),
+            self.emu().tenant_id(),
+        )
+    }
+
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        if let Some(h) = self.emu.take() {
+            self.rt.block_on(h.shutdown());
+        }
+    }
+}
