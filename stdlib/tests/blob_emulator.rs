@@ -5,7 +5,7 @@
 mod common;
 
 use comgmt_emulator::Surface;
-use comgmt_stdlib::cloud::{blob, Cloud, CloudConfig};
+use comgmt_stdlib::cloud::blob;
 use comgmt_stdlib::ErrorKind;
 use common::Lab;
 
