@@ -336,3 +336,67 @@ fn with_faults_nothing_is_made_twice() {
             .all(|(a, _, _)| *a == Action::Unchanged));
     }
 }
+
+/// A run whose target names `subscription`, as a profile's `subscription` key does.
+fn run_with_subscription(lab: &Lab, subscription: &str) -> (rhai::Engine, tokio::runtime::Runtime) {
+    use comgmt_stdlib::cloud::{Cloud, CloudConfig};
+    use std::sync::Arc;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut config = CloudConfig::single_host(
+        &url::Url::parse(lab.emu().url()).unwrap(),
+        lab.emu().tenant_id(),
+    );
+    config.subscription = Some(subscription.to_string());
+    let cloud = Arc::new(Cloud::new(config).unwrap());
+    let ctx = comgmt_stdlib::Ctx::new(
+        Mode::Plan,
+        rt.handle().clone(),
+        cloud,
+        comgmt_stdlib::journal::Journal::disabled(),
+        Arc::new(comgmt_stdlib::output::CaptureOutput::default()),
+        "profile",
+        lab.dir.path(),
+    );
+    let mut engine = rhai::Engine::new();
+    comgmt_stdlib::register(&mut engine);
+    ctx.install(&mut engine);
+    (engine, rt)
+}
+
+#[test]
+fn the_profile_names_the_subscription() {
+    let lab = Lab::new();
+    let id: String = lab
+        .run(Mode::Plan)
+        .engine
+        .eval("azure::subscription().id")
+        .unwrap();
+    let (engine, _rt) = run_with_subscription(&lab, &id.to_ascii_uppercase());
+    let (got, tenant): (String, String) = {
+        let s: rhai::Array = engine
+            .eval("let s = azure::subscription(); [s.id, s.tenant_id]")
+            .unwrap();
+        (s[0].to_string(), s[1].to_string())
+    };
+    assert_eq!(got, id);
+    assert_eq!(tenant, lab.emu().tenant_id());
+    // One the identity does not see: ARM's error, with its code, request id and a hint.
+    let (engine, _rt) = run_with_subscription(&lab, "00000000-0000-0000-0000-000000000001");
+    let err = engine.run("azure::subscription();").unwrap_err();
+    let e = find_module_error(&err).unwrap();
+    assert_eq!(e.kind, ErrorKind::NotFound);
+    assert_eq!(e.remote_code.as_deref(), Some("SubscriptionNotFound"));
+    assert!(e.request_id.is_some());
+    assert!(e.hint.unwrap().contains("no such subscription"));
+    // An option names it too, and is checked the same way.
+    let err = lab
+        .run(Mode::Plan)
+        .engine
+        .run(r#"azure::providers(#{ subscription: "not-a-guid" });"#)
+        .unwrap_err();
+    assert_eq!(find_module_error(&err).unwrap().kind, ErrorKind::Validation);
+}
