@@ -108,6 +108,16 @@ fn first_run_creates_and_second_run_changes_nothing() {
     );
     let writes = lab.arm_writes().len();
     assert_eq!(writes, 5, "four registrations and one PUT");
+    // Each write is journalled with the request id of the request that made it.
+    let journal = std::fs::read_to_string(lab.dir.path().join(".comgmt/journal.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = journal
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5, "{journal}");
+    for l in &lines {
+        assert_eq!(l["request_ids"].as_array().map(Vec::len), Some(1), "{l}");
+    }
 
     let again = lab.run(Mode::Apply);
     again.engine.eval::<rhai::Array>(SETUP).unwrap();

@@ -81,7 +81,21 @@ impl Resource for Group<'_> {
             Op::Create { body } => body,
             Op::Update { desired, .. } => desired,
         };
-        let r = w.arm().put(&self.id(), RESOURCES_API, body).await?;
+        let r = w
+            .arm()
+            .put(&self.id(), RESOURCES_API, body)
+            .await
+            .map_err(|e| {
+                // Another run made the group elsewhere between our read and this PUT.
+                if e.remote_code.as_deref() == Some("InvalidResourceGroupLocation") {
+                    super::hinted(
+                        e,
+                        "ARM cannot move a resource group: use the region it is in, or another group name",
+                    )
+                } else {
+                    e
+                }
+            })?;
         let id = r.body["id"].as_str().unwrap_or_default().to_string();
         Ok(Written::new(r.body).id(id))
     }
