@@ -16,6 +16,16 @@ pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 /// The tenant that owns Microsoft's first-party apps.
 const MICROSOFT_SERVICES_TENANT: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
 
+/// Names other Azure customers hold, so tests can meet a "taken" answer from each of the
+/// three checks the CMG wizard makes (`arm/names.rs`). Each name is taken by one check
+/// only, so a test can tell which check refused it. Public IP DNS labels are unique per
+/// region (`<label>.<region>.cloudapp.azure.com`): (region, label).
+pub const TAKEN_DNS_LABELS: &[(&str, &str)] = &[("westus", "takendns"), ("eastus", "contosocmg")];
+/// Storage account names are global.
+pub const TAKEN_STORAGE_ACCOUNTS: &[&str] = &["takenstorage", "contosocmgstore"];
+/// Key Vault names are global.
+pub const TAKEN_KEY_VAULTS: &[&str] = &["takenvault", "contoso-vault"];
+
 /// Application permissions: (value, id, displayName, description).
 const APP_ROLES: &[(&str, &str, &str, &str)] = &[
     ("Application.Read.All", "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30", "Read all applications",

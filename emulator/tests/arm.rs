@@ -312,3 +312,226 @@ async fn faults_on_arm_look_like_arm() {
         "Graph's shape"
     );
 }
+
+// Source: Azure/azure-rest-api-specs:specification/resources/resource-manager/Microsoft.Resources/stable/2021-04-01/resources.json
+// (Providers_Get, Providers_List, Providers_Register; `Provider.registrationState`) and
+// examples/RegisterProviders.json; Azure/azure-sdk-for-go
+// sdk/azcore/arm/runtime/policy_register_rp_test.go (register answers `Registering`,
+// the provider is polled until `Registered`).
+#[tokio::test]
+async fn provider_registration_is_followed_to_registered() {
+    let emu = Emu::start().await;
+    let t = arm_token(&emu, "https://management.azure.com/.default").await;
+    let sub = subscription(&emu, &t).await;
+    let get = |path: String| {
+        let (emu, t) = (&emu, t.clone());
+        async move { arm(emu, &t, Method::GET, &path, None).await }
+    };
+    let r = get(format!(
+        "subscriptions/{sub}/providers/Microsoft.Storage?{V}"
+    ))
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["namespace"], "Microsoft.Storage");
+    assert_eq!(r.body["registrationState"], "NotRegistered");
+    assert_eq!(
+        r.body["id"],
+        format!("/subscriptions/{sub}/providers/Microsoft.Storage")
+    );
+    // Paths are case-insensitive, and the namespace keeps its own case.
+    let r = arm(
+        &emu,
+        &t,
+        Method::POST,
+        &format!("subscriptions/{sub}/PROVIDERS/microsoft.storage/Register?{V}"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["namespace"], "Microsoft.Storage");
+    assert_eq!(r.body["registrationState"], "Registering");
+    let r = get(format!(
+        "subscriptions/{sub}/providers/microsoft.storage?{V}"
+    ))
+    .await;
+    assert_eq!(r.body["registrationState"], "Registering");
+    let r = get(format!(
+        "subscriptions/{sub}/providers/Microsoft.Storage?{V}"
+    ))
+    .await;
+    assert_eq!(r.body["registrationState"], "Registered");
+    // Registering again changes nothing.
+    let r = arm(
+        &emu,
+        &t,
+        Method::POST,
+        &format!("subscriptions/{sub}/providers/Microsoft.Storage/register?{V}"),
+        None,
+    )
+    .await;
+    assert_eq!(r.body["registrationState"], "Registered");
+    // The list shows each namespace's state.
+    let r = get(format!("subscriptions/{sub}/providers?{V}")).await;
+    let state = |ns: &str| {
+        r.body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["namespace"] == ns)
+            .map(|p| p["registrationState"].clone())
+            .unwrap()
+    };
+    assert_eq!(state("Microsoft.Storage"), "Registered");
+    assert_eq!(state("Microsoft.Compute"), "NotRegistered");
+    assert_eq!(state("Microsoft.Resources"), "Registered");
+    // Errors are CloudErrors.
+    let r = get(format!("subscriptions/{sub}/providers/Microsoft.Nope?{V}")).await;
+    arm_error(&r, 404, "InvalidResourceNamespace");
+    let r = get(format!("subscriptions/{sub}/providers/Microsoft.Storage")).await;
+    arm_error(&r, 400, "MissingApiVersionParameter");
+    let r = get(format!(
+        "subscriptions/00000000-0000-0000-0000-000000000000/providers?{V}"
+    ))
+    .await;
+    arm_error(&r, 404, "SubscriptionNotFound");
+    // The register POST is a write in the request log; the reads are not.
+    let writes: Vec<_> = emu
+        .handle
+        .requests()
+        .into_iter()
+        .filter(|e| e.surface == comgmt_emulator::Surface::Arm && e.write)
+        .map(|e| e.path)
+        .collect();
+    assert_eq!(writes.len(), 2, "{writes:?}");
+    assert!(
+        writes.iter().all(|p| p
+            .split('?')
+            .next()
+            .unwrap()
+            .to_ascii_lowercase()
+            .ends_with("/register")),
+        "{writes:?}"
+    );
+}
+
+// Source: Azure/azure-rest-api-specs:specification/network/resource-manager/Microsoft.Network/stable/2024-05-01/checkDnsAvailability.json
+// (GET with `domainNameLabel`, answer `{"available": bool}`, the label pattern
+// `^[a-z][a-z0-9-]{1,61}[a-z0-9]$`) and examples/CheckDnsNameAvailability.json.
+#[tokio::test]
+async fn dns_label_check() {
+    let emu = Emu::start().await;
+    let t = arm_token(&emu, "https://management.azure.com/.default").await;
+    let sub = subscription(&emu, &t).await;
+    let check = |region: &str, label: &str| {
+        let path = format!(
+            "subscriptions/{sub}/providers/Microsoft.Network/locations/{region}/CheckDnsNameAvailability?domainNameLabel={label}&api-version=2024-05-01"
+        );
+        let (emu, t) = (&emu, t.clone());
+        async move { arm(emu, &t, Method::GET, &path, None).await }
+    };
+    let r = check("westus", "granitefalls").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, json!({"available": true}));
+    // Seeded: `takendns` is taken in westus only (labels are unique per region).
+    assert_eq!(check("westus", "takendns").await.body["available"], false);
+    assert_eq!(check("WestUS", "takendns").await.body["available"], false);
+    assert_eq!(check("eastus", "takendns").await.body["available"], true);
+    arm_error(
+        &check("westus", "1abc").await,
+        400,
+        "InvalidDomainNameLabel",
+    );
+    arm_error(&check("westus", "").await, 400, "MissingDomainNameLabel");
+    // A GET: never a write.
+    assert!(emu.handle.requests().iter().all(|e| !e.write));
+}
+
+// Source: Azure/azure-rest-api-specs:specification/storage/resource-manager/Microsoft.Storage/stable/2023-01-01/storage.json
+// (StorageAccounts_CheckNameAvailability; CheckNameAvailabilityResult `nameAvailable`,
+// `reason` AccountNameInvalid|AlreadyExists, `message`) and
+// examples/StorageAccountCheckNameAvailability.json; the messages as quoted in
+// Azure/azure-rest-api-specs#4594 (invalid) and Azure/azure-cli#27390 (taken).
+#[tokio::test]
+async fn storage_account_name_check() {
+    let emu = Emu::start().await;
+    let t = arm_token(&emu, "https://management.azure.com/.default").await;
+    let sub = subscription(&emu, &t).await;
+    let check = |body: Value| {
+        let path = format!(
+            "subscriptions/{sub}/providers/Microsoft.Storage/checkNameAvailability?api-version=2023-01-01"
+        );
+        let (emu, t) = (&emu, t.clone());
+        async move { arm(emu, &t, Method::POST, &path, Some(body)).await }
+    };
+    let ty = "Microsoft.Storage/storageAccounts";
+    let r = check(json!({"name": "sto3363", "type": ty})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, json!({"nameAvailable": true}));
+    let r = check(json!({"name": "takenstorage", "type": ty})).await;
+    assert_eq!(r.body["nameAvailable"], false);
+    assert_eq!(r.body["reason"], "AlreadyExists");
+    assert!(r.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("already taken"));
+    for bad in [
+        "ab",
+        "Granite",
+        "granite-falls",
+        "a234567890123456789012345",
+    ] {
+        let r = check(json!({"name": bad, "type": ty})).await;
+        assert_eq!(r.body["reason"], "AccountNameInvalid", "{bad}");
+        assert!(r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("is not a valid storage account name"));
+    }
+    arm_error(
+        &check(json!({"name": "x", "type": "Microsoft.KeyVault/vaults"})).await,
+        400,
+        "InvalidResourceType",
+    );
+    arm_error(
+        &check(json!({"type": ty})).await,
+        400,
+        "InvalidRequestContent",
+    );
+    // Counted as reads.
+    assert!(emu.handle.requests().iter().all(|e| !e.write));
+}
+
+// Source: Azure/azure-rest-api-specs:specification/keyvault/resource-manager/Microsoft.KeyVault/stable/…/keyvault.json
+// (Vaults_CheckNameAvailability, body `{"name","type":"Microsoft.KeyVault/vaults"}`,
+// CheckNameAvailabilityResult) and examples/checkVaultNameAvailability.json; the
+// "already in use" message as Azure/azure-powershell's Test-AzKeyVaultNameAvailability
+// help shows it; the naming rule as the VaultNameNotValid text quotes it.
+#[tokio::test]
+async fn key_vault_name_check() {
+    let emu = Emu::start().await;
+    let t = arm_token(&emu, "https://management.azure.com/.default").await;
+    let sub = subscription(&emu, &t).await;
+    let check = |name: &str| {
+        let path = format!(
+            "subscriptions/{sub}/providers/microsoft.keyvault/CHECKNAMEAVAILABILITY?api-version=2023-07-01"
+        );
+        let body = json!({"name": name, "type": "Microsoft.KeyVault/vaults"});
+        let (emu, t) = (&emu, t.clone());
+        async move { arm(emu, &t, Method::POST, &path, Some(body)).await }
+    };
+    let r = check("sample-vault").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, json!({"nameAvailable": true}));
+    let r = check("TakenVault").await;
+    assert_eq!(r.body["nameAvailable"], false);
+    assert_eq!(r.body["reason"], "AlreadyExists");
+    assert!(r.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("already in use"));
+    for bad in ["ab", "1vault", "vault-", "my--vault"] {
+        let r = check(bad).await;
+        assert_eq!(r.body["reason"], "AccountNameInvalid", "{bad}");
+    }
+    assert!(emu.handle.requests().iter().all(|e| !e.write));
+}

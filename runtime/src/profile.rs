@@ -8,6 +8,9 @@
 //! graph_resource = "https://graph.microsoft.com"   # default: whom Graph tokens are for
 //! arm = "https://management.azure.com/"            # default
 //! arm_resource = "https://management.azure.com"    # default: whom ARM tokens are for
+//! # The Azure subscription the azure module works in, optional (default: the one
+//! # subscription the identity sees):
+//! subscription = "00000000-0000-0000-0000-000000000000"
 //! # The AdminService, optional. Through the CMG with an Entra token for the CMG
 //! # server app (its App ID URI), or on the intranet with Negotiate:
 //! admin_service = "https://cmg.contoso.com/CCM_Proxy_ServerAuth/72057594037927939/AdminService/"
@@ -50,6 +53,7 @@ struct RawProfile {
     graph_resource: Option<String>,
     arm: Option<String>,
     arm_resource: Option<String>,
+    subscription: Option<String>,
     admin_service: Option<String>,
     admin_service_auth: Option<AdminServiceAuth>,
     admin_service_resource: Option<String>,
@@ -95,6 +99,8 @@ pub struct Profile {
     pub graph: Endpoint,
     pub arm: Endpoint,
     pub admin_service: Option<Endpoint>,
+    /// The Azure subscription id (a GUID, lower-cased), when the profile names one.
+    pub subscription: Option<String>,
     pub ca_file: Option<PathBuf>,
     pub auth: Auth,
     /// The file it was read from.
@@ -177,6 +183,14 @@ pub fn parse(text: &str, path: &Path, name: &str) -> anyhow::Result<Profile> {
     );
     let admin_service = admin_service(raw, &ctx)?;
     let ca_file = raw.ca_file.as_ref().map(|p| base.join(p));
+    let subscription = match raw.subscription.as_deref().map(str::trim) {
+        None => None,
+        Some(s) if is_guid(s) => Some(s.to_ascii_lowercase()),
+        Some(s) => anyhow::bail!(
+            "{}: `{s}` is not a subscription id (a GUID, as `az account list` shows it)",
+            ctx("subscription")
+        ),
+    };
     let auth = match &raw.auth {
         Auth::ClientSecret {
             client_id,
@@ -211,10 +225,20 @@ pub fn parse(text: &str, path: &Path, name: &str) -> anyhow::Result<Profile> {
         graph,
         arm,
         admin_service,
+        subscription,
         ca_file,
         auth,
         source: path.to_path_buf(),
     })
+}
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hex digits.
+fn is_guid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
+        && parts
+            .iter()
+            .all(|p| p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// The AdminService endpoint: its URL, how it authenticates, and for Entra the
@@ -330,6 +354,34 @@ secret_env = "LAB_SECRET"
         assert_eq!(prof.admin_service, None);
         assert_eq!(prof.ca_file, Some(PathBuf::from("conf/ca.pem")));
         assert!(matches!(prof.auth, Auth::ClientSecret { .. }));
+    }
+
+    #[test]
+    fn subscription_is_an_optional_guid() {
+        const AUTH: &str = "auth = { method = \"device_code\", client_id = \"c\" }\n";
+        let prof = p(&format!("[profiles.x]\ntenant = \"t\"\n{AUTH}"), "x")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(prof.subscription, None);
+        let prof = p(
+            &format!("[profiles.x]\ntenant = \"t\"\nsubscription = \"A1B2C3D4-0000-1111-2222-333344445555\"\n{AUTH}"),
+            "x",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            prof.subscription.as_deref(),
+            Some("a1b2c3d4-0000-1111-2222-333344445555")
+        );
+        let e = p(
+            &format!("[profiles.x]\ntenant = \"t\"\nsubscription = \"Pay-As-You-Go\"\n{AUTH}"),
+            "x",
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(
+            e.contains("`subscription`") && e.contains("not a subscription id"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -215,6 +215,7 @@ pub fn live(p: &Profile) -> anyhow::Result<Connected> {
     config.graph = p.graph.clone();
     config.arm = p.arm.clone();
     config.admin_service = p.admin_service.clone();
+    config.subscription = p.subscription.clone();
     config.extra_roots_pem = extra_roots_pem;
     Ok(Connected {
         name: p.name.clone(),

@@ -18,6 +18,7 @@ pub mod secret;
 pub mod testing;
 pub mod values;
 
+pub mod azure;
 pub mod cert;
 pub mod cmg;
 pub mod entra;
@@ -60,6 +61,13 @@ pub const MODULES: &[ScriptModule] = &[
         build: entra::module,
         options: entra::option_specs,
         types: entra::register_types,
+    },
+    ScriptModule {
+        name: "azure",
+        summary: "Azure: the subscription, resource providers, resource group and CMG name checks.",
+        build: azure::module,
+        options: azure::option_specs,
+        types: azure::register_types,
     },
 ];
 

@@ -1,21 +1,25 @@
 //! Azure Resource Manager: the skeleton the ARM modules build on — ARM's bearer check
 //! (audience `https://management.azure.com` or `https://management.core.windows.net`),
 //! request ids, `api-version`, `CloudError` bodies, ARM-shaped faults — with cloud
-//! metadata, the tenant's one subscription, and resource groups (deleted as a
-//! long-running operation).
+//! metadata, the tenant's one subscription, resource groups (deleted as a
+//! long-running operation), resource provider registration (`providers.rs`) and the
+//! three name availability checks of the CMG wizard (`names.rs`).
 
 pub mod errors;
+mod names;
+mod providers;
 mod resource_groups;
 mod subscriptions;
 
 use crate::app::Shared;
 use crate::faults::{FaultLayer, Faults};
 use crate::identity::bearer::{check_bearer, BearerProblem};
-use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::extract::{Path, Request, State};
+use axum::http::{StatusCode, Uri};
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use errors::{ArmError, ArmIds, ArmResult};
 use std::sync::Arc;
@@ -38,6 +42,14 @@ pub fn router(state: Shared, faults: Option<Arc<Faults>>) -> Router<Shared> {
                 .put(resource_groups::put)
                 .delete(resource_groups::delete),
         )
+        .route(
+            "/subscriptions/{sub}/{kind}/{ns}/{action}",
+            post(provider_action),
+        )
+        .route(
+            "/subscriptions/{sub}/{kind}/{ns}/{parent}/{region}/{action}",
+            get(location_action),
+        )
         .route_layer(from_fn_with_state(state, auth));
     Router::new()
         // Cloud metadata is public: clients read it before they have a token.
@@ -55,6 +67,70 @@ pub fn router(state: Shared, faults: Option<Arc<Faults>>) -> Router<Shared> {
             crate::faults::middleware,
         ))
         .layer(from_fn(request_ids))
+}
+
+/// `POST /subscriptions/{sub}/providers/{ns}/{action}`: `register`, and the storage and
+/// Key Vault name checks. ARM paths are case-insensitive.
+async fn provider_action(
+    State(st): State<Shared>,
+    Path((sub, kind, ns, action)): Path<(String, String, String, String)>,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    use resource_groups::{kind_is, respond, unknown_kind};
+    respond((|| {
+        if !kind_is(&kind, "providers") {
+            return Err(unknown_kind(&kind));
+        }
+        if kind_is(&action, "register") {
+            return providers::register(&st, &sub, &ns, &uri);
+        }
+        if kind_is(&action, "checkNameAvailability") {
+            if kind_is(&ns, "Microsoft.Storage") {
+                return names::storage(&st, &sub, &uri, &body);
+            }
+            if kind_is(&ns, "Microsoft.KeyVault") {
+                return names::key_vault(&st, &sub, &uri, &body);
+            }
+        }
+        Err(unknown_action(&ns, &action))
+    })())
+}
+
+/// `GET /subscriptions/{sub}/providers/Microsoft.Network/locations/{region}/CheckDnsNameAvailability`.
+async fn location_action(
+    State(st): State<Shared>,
+    Path((sub, kind, ns, parent, region, action)): Path<(
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    )>,
+    uri: Uri,
+) -> Response {
+    use resource_groups::{kind_is, respond, unknown_kind};
+    respond((|| {
+        if !kind_is(&kind, "providers") {
+            return Err(unknown_kind(&kind));
+        }
+        if kind_is(&ns, "Microsoft.Network")
+            && kind_is(&parent, "locations")
+            && kind_is(&action, "CheckDnsNameAvailability")
+        {
+            return names::dns(&st, &sub, &region, &uri);
+        }
+        Err(unknown_action(&ns, &action))
+    })())
+}
+
+fn unknown_action(ns: &str, action: &str) -> ArmError {
+    ArmError::new(
+        StatusCode::NOT_FOUND,
+        "NotFound",
+        format!("The comgmt emulator serves no action '{action}' of '{ns}'."),
+    )
 }
 
 /// Every ARM response carries `x-ms-request-id` and `x-ms-correlation-request-id`.

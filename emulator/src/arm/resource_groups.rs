@@ -47,11 +47,11 @@ fn not_found(name: &str) -> ArmError {
     )
 }
 
-fn kind_is(kind: &str, want: &str) -> bool {
+pub(super) fn kind_is(kind: &str, want: &str) -> bool {
     kind.eq_ignore_ascii_case(want)
 }
 
-fn unknown_kind(kind: &str) -> ArmError {
+pub(super) fn unknown_kind(kind: &str) -> ArmError {
     ArmError::new(
         StatusCode::NOT_FOUND,
         "NotFound",
@@ -66,7 +66,7 @@ fn preamble(st: &AppState, sub: &str, uri: &Uri) -> ArmResult<(String, String)> 
     Ok((sub, version))
 }
 
-fn respond(r: ArmResult<Response>) -> Response {
+pub(super) fn respond(r: ArmResult<Response>) -> Response {
     r.unwrap_or_else(|e| e.render())
 }
 
@@ -76,6 +76,9 @@ pub async fn list(
     uri: Uri,
 ) -> Response {
     respond((|| {
+        if kind_is(&kind, "providers") {
+            return super::providers::list(&st, &sub, &uri);
+        }
         if !kind_is(&kind, "resourcegroups") {
             return Err(unknown_kind(&kind));
         }
@@ -100,6 +103,9 @@ pub async fn get(
     respond((|| {
         if kind_is(&kind, "operationresults") {
             return poll(&st, &sub, &name, &uri, &headers);
+        }
+        if kind_is(&kind, "providers") {
+            return super::providers::get(&st, &sub, &name, &uri);
         }
         if !kind_is(&kind, "resourcegroups") {
             return Err(unknown_kind(&kind));

@@ -36,6 +36,10 @@ impl<'a> Reader<'a> {
     pub fn arm(&self) -> ArmReader<'a> {
         ArmReader(&self.cloud.arm)
     }
+    /// The subscription the target names (a profile's `subscription`), if any.
+    pub fn subscription(&self) -> Option<&'a str> {
+        self.cloud.config.subscription.as_deref()
+    }
     /// The AdminService, or an error saying the target has none.
     pub fn admin_service(&self) -> Result<AdminReader<'a>> {
         self.cloud.admin_service().map(AdminReader)
@@ -220,6 +224,11 @@ pub struct ArmWriter<'w> {
 }
 
 impl ArmWriter<'_> {
+    /// How the target polls long-running work (interval, deadline): for a write that
+    /// must wait on a state the service reaches later (provider registration).
+    pub fn policy(&self) -> &super::lro::LroPolicy {
+        self.arm.policy()
+    }
     pub async fn get(&self, path: &str, api_version: &str) -> Result<ArmResponse> {
         self.arm.get(path, api_version).await
     }

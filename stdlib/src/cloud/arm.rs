@@ -45,6 +45,11 @@ impl Arm {
         arm_url(&self.root, path, api_version)
     }
 
+    /// How long-running work is polled, and how long it may take.
+    pub fn policy(&self) -> &LroPolicy {
+        &self.policy
+    }
+
     pub async fn get(&self, path: &str, api_version: &str) -> Result<ArmResponse> {
         let url = self.url(path, api_version)?;
         self.call(Method::GET, &url, None).await.map(|(r, _)| r)

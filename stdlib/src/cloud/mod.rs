@@ -80,6 +80,9 @@ pub struct CloudConfig {
     /// The ConfigMgr AdminService root (ending in `AdminService/`): bearer for the CMG
     /// server app when reached through a CMG, or Negotiate on the intranet.
     pub admin_service: Option<Endpoint>,
+    /// The Azure subscription ARM modules work in when a script names none (a
+    /// profile's `subscription`); `None`: the one subscription the identity sees.
+    pub subscription: Option<String>,
     pub credential: Credential,
     /// Extra trusted roots (PEM), for an emulator served over HTTPS with its own CA.
     /// Certificate verification itself is never turned off.
@@ -105,6 +108,7 @@ impl CloudConfig {
             graph: Endpoint::bearer(root(endpoints::GRAPH)?, endpoints::GRAPH_RESOURCE),
             arm: Endpoint::bearer(root(endpoints::ARM)?, endpoints::ARM_RESOURCE),
             admin_service: None,
+            subscription: None,
             credential,
             extra_roots_pem: Vec::new(),
             retry: RetryPolicy::default(),
@@ -129,6 +133,7 @@ impl CloudConfig {
                 admin_root,
                 &endpoints::default_server_app_uri(tenant),
             )),
+            subscription: None,
             credential: Credential::ClientSecret {
                 client_id: EMULATOR_CLIENT_ID.into(),
                 secret: Secret::new(EMULATOR_CLIENT_SECRET),
