@@ -22,6 +22,7 @@ pub mod cert;
 pub mod cmg;
 pub mod entra;
 pub mod globals;
+pub mod logs;
 
 pub use context::{Ctx, Mode};
 pub use error::{ErrorKind, ModuleError};

@@ -1,0 +1,3 @@
+//! `logs` script module: CMTrace log files (client and site-server formats).
+
+pub mod model;
