@@ -227,6 +227,7 @@ pub fn parse_text(text: &str) -> Vec<Entry> {
 
 // ---- the parser ----
 
+#[derive(Clone)]
 enum Pending {
     None,
     /// A client entry whose end marker has not been seen yet.
@@ -244,6 +245,7 @@ enum Pending {
 /// A line-by-line parser that keeps what a multi-line entry has so far, so a growing
 /// file can be parsed as it is written (`push_text` with complete lines, `finish` at
 /// the end of a whole file).
+#[derive(Clone)]
 pub struct Parser {
     next_line: usize,
     pending: Pending,
