@@ -62,6 +62,14 @@ pub const MODULES: &[ScriptModule] = &[
         options: entra::option_specs,
         types: entra::register_types,
     },
+    ScriptModule {
+        name: "logs",
+        summary:
+            "CMTrace logs (client and site-server formats): read, find, and wait for an entry.",
+        build: logs::module,
+        options: logs::option_specs,
+        types: logs::register_types,
+    },
 ];
 
 /// The option keys every module function accepts (for `comgmt check` and the docs lint).
