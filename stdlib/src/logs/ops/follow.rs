@@ -250,6 +250,23 @@ mod tests {
     }
 
     #[test]
+    fn follows_utf16_written_in_odd_pieces() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("u.log");
+        let mut bytes = vec![0xFF, 0xFE];
+        for u in [line("one"), line("two")].concat().encode_utf16() {
+            bytes.extend_from_slice(&u.to_le_bytes());
+        }
+        let mut f = Follower::new(&p);
+        let mut got = Vec::new();
+        for piece in bytes.chunks(7) {
+            append(&p, piece);
+            got.extend(messages(f.poll().unwrap()));
+        }
+        assert_eq!(got, ["one", "two"]);
+    }
+
+    #[test]
     fn a_last_line_without_newline_counts_once_complete() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.log");
