@@ -273,3 +273,34 @@ fn ctrl_c_stops_a_wait() {
         other => panic!("not terminated: {other}"),
     }
 }
+
+#[test]
+fn a_plan_looks_once_and_does_not_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.log"), server_line("Published.")).unwrap();
+    let r = run_in(Mode::Plan, dir.path(), "http://127.0.0.1:9/", "tenant");
+    let start = Instant::now();
+    let got: String = eval(
+        &r,
+        r#"
+        let found = logs::wait_for("d.log", "Published", #{ timeout: 600 });
+        let later = logs::wait_for("d.log", "not yet", #{ timeout: 600 });
+        let never = logs::wait_for("missing.log", "x");
+        `${found.line} ${found.message} | ${later.message} ${later.line} | ${never}`
+        "#,
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(
+        got,
+        "1 Published. | (known after apply) (known after apply) | (known after apply)"
+    );
+    let notes = r.output.lines.lock().unwrap().join("\n");
+    assert!(
+        notes.contains("a plan does not wait; an apply waits up to 600 s for \"not yet\" in d.log"),
+        "{notes}"
+    );
+}

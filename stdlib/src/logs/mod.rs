@@ -56,6 +56,14 @@ fn patterns_text(patterns: &[String]) -> String {
         .join(" or ")
 }
 
+/// A field of an entry, or `(known after apply)` for the entry a plan did not wait for.
+fn field(e: &LogEntry, f: impl FnOnce(&model::Entry) -> Dynamic) -> Dynamic {
+    match e.entry.value() {
+        Some(entry) => f(entry),
+        None => Dynamic::from(crate::change::AFTER_APPLY_TEXT.to_string()),
+    }
+}
+
 fn entries(v: Vec<model::Entry>) -> Array {
     v.into_iter()
         .map(|e| Dynamic::from(LogEntry::from(e)))
@@ -190,13 +198,16 @@ pub mod api {
     /// is read again from its start. `pattern` is plain text or an array of
     /// alternatives, as in `logs::find`. Ctrl-C stops the wait.
     ///
+    /// A plan does not wait: it looks at the file once and returns the matching entry
+    /// if there is one, otherwise an entry whose fields are `(known after apply)`.
+    ///
     /// # Options
     /// - `timeout` (int, default 300): seconds to wait, 1 to 86400; then the call fails
     ///   with a `not found` error naming the file and the pattern.
     /// - `poll` (number, default 1): seconds between looks at the file, 0.1 to 60.
     ///
     /// # Returns
-    /// The first matching `LogEntry`.
+    /// The first matching `LogEntry` (in a plan, possibly one known after apply).
     ///
     /// # Permission
     /// Read access to the log file (on a site server, the Logs folder); none in
@@ -223,11 +234,17 @@ pub mod api {
         let opts = options::parse::<model::WaitOptions>(f, options).map_err(at(&ctx))?;
         opts.validate(f).map_err(at(&ctx))?;
         let file = c.resolve_path(path);
+        // A plan looks once: the line usually comes from a step the plan does not run.
+        let timeout = if c.is_plan() {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(opts.timeout)
+        };
         let mut token = None;
         let waited = ops::wait_for(
             &file,
             &patterns,
-            Duration::from_secs(opts.timeout),
+            timeout,
             Duration::from_secs_f64(opts.poll),
             || {
                 token = interrupted(&ctx);
@@ -242,6 +259,14 @@ pub mod api {
                 ctx.call_position(),
             )
             .into()),
+            ops::Waited::TimedOut { .. } if c.is_plan() => {
+                c.output.note(&format!(
+                    "{f}: a plan does not wait; an apply waits up to {} s for {} in {path}",
+                    opts.timeout,
+                    patterns_text(&patterns)
+                ));
+                Ok(LogEntry::planned())
+            }
             ops::Waited::TimedOut { file_seen } => {
                 let what = patterns_text(&patterns);
                 let hint = if file_seen {
@@ -273,50 +298,54 @@ pub mod api {
 
     /// The message (lines joined with `\n`; for a line that matches no format, its text).
     #[rhai_fn(global, get = "message", pure)]
-    pub fn entry_message(e: &mut LogEntry) -> String {
-        e.entry.message.clone()
+    pub fn entry_message(e: &mut LogEntry) -> Dynamic {
+        field(e, |x| Dynamic::from(x.message.clone()))
     }
     /// The component (`ccmsetup`, `SMS_AZUREAD_DISCOVERY_AGENT`), or `()`.
     #[rhai_fn(global, get = "component", pure)]
     pub fn entry_component(e: &mut LogEntry) -> Dynamic {
-        optional(e.entry.component.clone())
+        field(e, |x| optional(x.component.clone()))
     }
     /// When it was logged, in UTC (RFC 3339, milliseconds: `2023-01-13T21:28:46.510Z`),
     /// or `()` when the entry has no time.
     #[rhai_fn(global, get = "time", pure)]
     pub fn entry_time(e: &mut LogEntry) -> Dynamic {
-        optional(e.entry.stamp.map(|s| s.utc_text()))
+        field(e, |x| optional(x.stamp.map(|s| s.utc_text())))
     }
     /// When it was logged, in the writer's time zone (RFC 3339 with its offset:
     /// `2023-01-13T13:28:46.510-08:00`), or `()`.
     #[rhai_fn(global, get = "local_time", pure)]
     pub fn entry_local_time(e: &mut LogEntry) -> Dynamic {
-        optional(e.entry.stamp.map(|s| s.local_text()))
+        field(e, |x| optional(x.stamp.map(|s| s.local_text())))
     }
     /// The log's time bias in minutes (UTC = local time + bias: `480` is UTC-8), or `()`.
     #[rhai_fn(global, get = "bias_minutes", pure)]
     pub fn entry_bias_minutes(e: &mut LogEntry) -> Dynamic {
-        optional(e.entry.stamp.map(|s| INT::from(s.bias_minutes)))
+        field(e, |x| optional(x.stamp.map(|s| INT::from(s.bias_minutes))))
     }
     /// `info`, `warning` or `error` (client `type` 1, 2, 3; site-server lines are `info`).
     #[rhai_fn(global, get = "severity", pure)]
-    pub fn entry_severity(e: &mut LogEntry) -> String {
-        e.entry.severity.as_str().to_string()
+    pub fn entry_severity(e: &mut LogEntry) -> Dynamic {
+        field(e, |x| Dynamic::from(x.severity.as_str().to_string()))
     }
     /// The thread id, or `()` (`thread` is a reserved word in Rhai).
     #[rhai_fn(global, get = "thread_id", pure)]
     pub fn entry_thread(e: &mut LogEntry) -> Dynamic {
-        optional(e.entry.thread.and_then(|t| INT::try_from(t).ok()))
+        field(e, |x| {
+            optional(x.thread.and_then(|t| INT::try_from(t).ok()))
+        })
     }
     /// The 1-based line of the file where the entry starts.
     #[rhai_fn(global, get = "line", pure)]
-    pub fn entry_line(e: &mut LogEntry) -> INT {
-        INT::try_from(e.entry.line).unwrap_or(INT::MAX)
+    pub fn entry_line(e: &mut LogEntry) -> Dynamic {
+        field(e, |x| {
+            Dynamic::from(INT::try_from(x.line).unwrap_or(INT::MAX))
+        })
     }
     /// The source file that logged it (client format: `ccmsetup.cpp:10632`), or `()`.
     #[rhai_fn(global, get = "file", pure)]
     pub fn entry_file(e: &mut LogEntry) -> Dynamic {
-        optional(e.entry.file.clone())
+        field(e, |x| optional(x.file.clone()))
     }
     /// `<time> <severity> <component>: <message>`.
     #[rhai_fn(global, name = "to_string", name = "to_debug", pure)]
