@@ -2,6 +2,7 @@
 //! against a fresh in-process emulator (```rhai,no_run examples are only shown).
 //!
 //! Examples reading `secret("NAME")` get a placeholder value for NAME when it is unset.
+//! The folder holds sample CMTrace logs (`tests/fixtures/logs/`) for the `logs` examples.
 //! A failure names the function, the example and the error with its line.
 
 use comgmt::diagnostics::{self, Diag, Sources};
@@ -41,6 +42,16 @@ fn cases(set: &DocSet) -> (Vec<Case>, usize) {
     (out, skipped)
 }
 
+/// Sample CMTrace logs every example finds in its working directory, composed from the
+/// line formats of real `ccmsetup.log` and site-server logs (not captured logs).
+const SAMPLE_LOGS: &[(&str, &[u8])] = &[
+    ("ccmsetup.log", include_bytes!("fixtures/logs/ccmsetup.log")),
+    (
+        "SMS_AZUREAD_DISCOVERY_AGENT.log",
+        include_bytes!("fixtures/logs/SMS_AZUREAD_DISCOVERY_AGENT.log"),
+    ),
+];
+
 /// `secret("NAME")` calls in the examples, so the runner can provide NAME.
 fn secret_names(code: &str) -> Vec<String> {
     let mut names = Vec::new();
@@ -58,6 +69,10 @@ fn secret_names(code: &str) -> Vec<String> {
 /// Run one example; the error text (rendered like `comgmt run` renders it) on failure.
 fn run_case(rt: &tokio::runtime::Runtime, case: &Case) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| format!("cannot create a temp dir: {e}"))?;
+    for (name, bytes) in SAMPLE_LOGS {
+        std::fs::write(dir.path().join(name), bytes)
+            .map_err(|e| format!("cannot write the sample log {name}: {e}"))?;
+    }
     let emulator = rt
         .block_on(comgmt_emulator::start(EmulatorConfig::default()))
         .map_err(|e| format!("cannot start the emulator: {e}"))?;

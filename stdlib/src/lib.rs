@@ -23,6 +23,7 @@ pub mod cert;
 pub mod cmg;
 pub mod entra;
 pub mod globals;
+pub mod logs;
 
 pub use context::{Ctx, Mode};
 pub use error::{ErrorKind, ModuleError};
@@ -61,6 +62,14 @@ pub const MODULES: &[ScriptModule] = &[
         build: entra::module,
         options: entra::option_specs,
         types: entra::register_types,
+    },
+    ScriptModule {
+        name: "logs",
+        summary:
+            "CMTrace logs (client and site-server formats): read, find, and wait for an entry.",
+        build: logs::module,
+        options: logs::option_specs,
+        types: logs::register_types,
     },
     ScriptModule {
         name: "azure",
