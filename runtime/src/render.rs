@@ -118,7 +118,9 @@ impl Console {
         if let Some(label) = &r.label {
             let _ = write!(w, " ({label})");
         }
-        match (&r.id, r.applied) {
+        // An id that is the key itself (ARM resource ids) is not repeated.
+        let id = r.id.as_ref().filter(|id| **id != r.key);
+        match (id, r.applied) {
             (Some(id), true) => {
                 let _ = writeln!(w, " (id {id})");
             }
