@@ -3,7 +3,7 @@
 # conformance test (tests/tests/sdk.rs). Idempotent: does nothing when the venv already
 # matches requirements.txt. Quiet unless something fails.
 #
-#   tests/sdk/setup.sh            # uses python3 (3.9+)
+#   tests/sdk/setup.sh            # uses python3 (3.10+, as the azure-mgmt-* packages need)
 #   PYTHON=python3.12 tests/sdk/setup.sh
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -14,7 +14,7 @@ python="${PYTHON:-python3}"
 
 want="$(sha256sum "$req" | cut -d' ' -f1)"
 if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]] &&
-    "$venv/bin/python" -c "import msal, msgraph, azure.identity" 2>/dev/null; then
+    "$venv/bin/python" -c "import msal, msgraph, azure.identity, azure.mgmt.resource.resources" 2>/dev/null; then
     exit 0
 fi
 
@@ -40,5 +40,7 @@ if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-
     echo "setup.sh: pip install -r $req failed" >&2
     exit 1
 fi
-"$venv/bin/python" -c "import msal, msgraph, azure.identity, kiota_http, cryptography, requests"
+"$venv/bin/python" -c "import msal, msgraph, azure.identity, kiota_http, cryptography, requests, \
+azure.mgmt.resource.resources, azure.mgmt.resource.subscriptions, azure.mgmt.storage, \
+azure.mgmt.keyvault, azure.mgmt.network"
 echo "$want" >"$stamp"

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 /// Longest a script may run before it is killed and the test fails.
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
-const MODULES: &str = "import msal, msgraph, azure.identity, kiota_http, cryptography, requests";
+const MODULES: &str = "import msal, msgraph, azure.identity, kiota_http, cryptography, requests, \
+    azure.mgmt.resource.resources, azure.mgmt.resource.subscriptions, azure.mgmt.storage, \
+    azure.mgmt.keyvault, azure.mgmt.network";
 
 fn sdk_dir() -> PathBuf {
     repo_root().join("tests/sdk")
