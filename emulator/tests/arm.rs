@@ -287,6 +287,69 @@ async fn resource_groups_and_long_running_delete() {
     );
 }
 
+// ResourceGroups_Update: `PATCH /subscriptions/{sub}/resourcegroups/{name}` with a
+// `ResourceGroupPatchable` body (`name`, `properties`, `managedBy`, `tags`), 200 with
+// the group. "Resource groups can be updated through a simple PATCH operation to a group
+// address. The format of the request is the same as that for creating a resource group.
+// If a field is unspecified, the current value is retained."
+// Source: Azure/azure-rest-api-specs:specification/resources/resource-manager/Microsoft.Resources/stable/2021-04-01/resources.json
+// (ResourceGroups_Update, ResourceGroupPatchable) and azure-mgmt-resource 26.0.0
+// (azure/mgmt/resource/resources/operations/_operations.py: ResourceGroupsOperations.update
+// sends PATCH, accepts only 200, maps 404 to ResourceNotFoundError). Before this the
+// emulator answered 405, and `resource_groups.update` failed (tests/sdk/test_arm_sdk.py).
+#[tokio::test]
+async fn resource_group_patch_keeps_what_it_does_not_give() {
+    let emu = Emu::start().await;
+    let t = arm_token(&emu, "https://management.azure.com/.default").await;
+    let sub = subscription(&emu, &t).await;
+    let path = format!("subscriptions/{sub}/resourcegroups/Patch-RG?{V}");
+    let r = arm(
+        &emu,
+        &t,
+        Method::PATCH,
+        &path,
+        Some(json!({"tags": {"a": "b"}})),
+    )
+    .await;
+    arm_error(&r, 404, "ResourceGroupNotFound");
+    let r = arm(
+        &emu,
+        &t,
+        Method::PUT,
+        &path,
+        Some(json!({"location": "westus", "tags": {"a": "b"}})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    // Tags given: they replace the group's tags; name and location stay.
+    let r = arm(
+        &emu,
+        &t,
+        Method::PATCH,
+        &format!("subscriptions/{sub}/resourceGroups/patch-rg?{V}"),
+        Some(json!({"tags": {"c": "d"}})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["tags"], json!({"c": "d"}));
+    assert_eq!(r.body["name"], "Patch-RG");
+    assert_eq!(r.body["location"], "westus");
+    assert_eq!(r.body["properties"]["provisioningState"], "Succeeded");
+    // Nothing given: nothing changes.
+    let r = arm(&emu, &t, Method::PATCH, &path, Some(json!({}))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["tags"], json!({"c": "d"}));
+    let r = arm(&emu, &t, Method::GET, &path, None).await;
+    assert_eq!(r.body["tags"], json!({"c": "d"}), "the PATCH is stored");
+    let r = arm(&emu, &t, Method::PATCH, &path, Some(json!({"tags": "x"}))).await;
+    arm_error(&r, 400, "InvalidRequestContent");
+    // While the group is being deleted it cannot be changed.
+    let r = arm(&emu, &t, Method::DELETE, &path, None).await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let r = arm(&emu, &t, Method::PATCH, &path, Some(json!({"tags": {}}))).await;
+    arm_error(&r, 409, "ResourceGroupBeingDeleted");
+}
+
 // Source: MicrosoftDocs/azure-docs:articles/azure-resource-manager/management/request-limits-and-throttling.md
 // (429 with Retry-After; ARM error bodies carry `code`/`message` and the response the
 // `x-ms-request-id` headers).

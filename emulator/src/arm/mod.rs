@@ -40,6 +40,7 @@ pub fn router(state: Shared, faults: Option<Arc<Faults>>) -> Router<Shared> {
             get(resource_groups::get)
                 .head(resource_groups::head)
                 .put(resource_groups::put)
+                .patch(resource_groups::patch)
                 .delete(resource_groups::delete),
         )
         .route(

@@ -1,10 +1,12 @@
-//! Resource groups: `PUT` (201 new, 200 existing), `GET`, `HEAD` (204/404), list, and
+//! Resource groups: `PUT` (201 new, 200 existing), `PATCH` (200; what the body gives
+//! replaces, the rest is kept), `GET`, `HEAD` (204/404), list, and
 //! `DELETE` as a long-running operation — 202 with `Location` and `Retry-After`, the
 //! location polled (202 while running, then 200) — plus the operation-result polling.
 //! Source: Azure/azure-rest-api-specs:specification/resources/resource-manager/Microsoft.Resources/stable/2021-04-01/resources.json
-//! (ResourceGroups_CreateOrUpdate 200/201, ResourceGroups_CheckExistence 204/404,
-//! ResourceGroups_Delete 200/202 with `x-ms-long-running-operation`) and
-//! examples/CreateResourceGroup.json (the body).
+//! (ResourceGroups_CreateOrUpdate 200/201, ResourceGroups_Update 200 with a
+//! `ResourceGroupPatchable` body — "If a field is unspecified, the current value is
+//! retained" —, ResourceGroups_CheckExistence 204/404, ResourceGroups_Delete 200/202
+//! with `x-ms-long-running-operation`) and examples/CreateResourceGroup.json (the body).
 
 use super::errors::{ArmError, ArmResult};
 use super::subscriptions;
@@ -153,13 +155,7 @@ pub async fn put(
             return Err(unknown_kind(&kind));
         }
         let (sub, _) = preamble(&st, &sub, &uri)?;
-        let given: Value = serde_json::from_slice(&body).map_err(|e| {
-            ArmError::new(
-                StatusCode::BAD_REQUEST,
-                "InvalidRequestContent",
-                format!("The request content was invalid and could not be deserialized: '{e}'."),
-            )
-        })?;
+        let given = parse_body(&body)?;
         let location = match given.get("location").and_then(Value::as_str) {
             Some(l) if !l.trim().is_empty() => normalize_location(l),
             _ => {
@@ -176,11 +172,7 @@ pub async fn put(
             let existing = db.get(GROUPS, &k)?;
             if let Some(cur) = &existing {
                 if cur["properties"]["provisioningState"] == "Deleting" {
-                    return Err(ArmError::new(
-                        StatusCode::CONFLICT,
-                        "ResourceGroupBeingDeleted",
-                        format!("The resource group '{name}' is in deprovisioning state and cannot perform this operation."),
-                    ));
+                    return Err(being_deleted(&name));
                 }
                 if cur["location"] != json!(location) {
                     return Err(ArmError::new(
@@ -217,6 +209,66 @@ pub async fn put(
             }
         })?;
         Ok((status, Json(view(&doc))).into_response())
+    })())
+}
+
+fn parse_body(body: &Bytes) -> ArmResult<Value> {
+    serde_json::from_slice(body).map_err(|e| {
+        ArmError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestContent",
+            format!("The request content was invalid and could not be deserialized: '{e}'."),
+        )
+    })
+}
+
+fn being_deleted(name: &str) -> ArmError {
+    ArmError::new(
+        StatusCode::CONFLICT,
+        "ResourceGroupBeingDeleted",
+        format!("The resource group '{name}' is in deprovisioning state and cannot perform this operation."),
+    )
+}
+
+/// `PATCH` (ResourceGroups_Update, what azure-mgmt-resource's `resource_groups.update`
+/// sends): the group must exist; `tags` when given replace the group's tags; the name
+/// and location stay. 200 with the group.
+pub async fn patch(
+    State(st): State<Shared>,
+    Path((sub, kind, name)): Path<(String, String, String)>,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    respond((|| {
+        if !kind_is(&kind, "resourcegroups") {
+            return Err(unknown_kind(&kind));
+        }
+        let (sub, _) = preamble(&st, &sub, &uri)?;
+        let given = parse_body(&body)?;
+        let tags = match given.get("tags") {
+            None | Some(Value::Null) => None,
+            Some(t @ Value::Object(_)) => Some(t.clone()),
+            Some(_) => {
+                return Err(ArmError::new(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidRequestContent",
+                    "The request content was invalid and could not be deserialized: 'tags' must be an object.",
+                ))
+            }
+        };
+        let k = key(&sub, &name);
+        let doc = st.store.write(|db| {
+            let mut doc = db.get(GROUPS, &k)?.ok_or_else(|| not_found(&name))?;
+            if doc["properties"]["provisioningState"] == "Deleting" {
+                return Err(being_deleted(&name));
+            }
+            if let Some(tags) = tags {
+                doc["tags"] = tags;
+                db.update(GROUPS, &k, &doc)?;
+            }
+            Ok::<_, ArmError>(doc)
+        })?;
+        Ok(Json(view(&doc)).into_response())
     })())
 }
 
