@@ -1,5 +1,6 @@
-//! SDK conformance: Microsoft's own Python SDKs (msal, azure-identity, msgraph-sdk) run
-//! against the emulator served over HTTPS, and must get the answers they expect.
+//! SDK conformance: Microsoft's own Python SDKs (msal, azure-identity, msgraph-sdk, the
+//! azure-mgmt-* ARM clients) run against the emulator served over HTTPS, and must get the
+//! answers they expect.
 //!
 //! The scripts live in `tests/sdk/` (see its README); this test finds a Python that has
 //! the pinned packages (`COMGMT_SDK_PYTHON`, or `tests/sdk/.venv/bin/python` as made by
@@ -191,4 +192,14 @@ fn graph_requests_shaped_like_msgraph_sdk() {
 #[test]
 fn msgraph_sdk_python() {
     run_script("test_msgraph_sdk.py");
+}
+
+/// Microsoft's ARM SDKs (azure-mgmt-resource, -resource-subscriptions, -storage, -keyvault,
+/// -network) with azure-identity tokens: subscriptions, resource groups (create, update,
+/// get, HEAD, list, PATCH, the long-running delete followed by ARMPolling), providers
+/// (register, polled to `Registered`), CloudErrors mapped to azure-core's exceptions, a
+/// Graph token refused, 429 retried after Retry-After, the three CMG name checks.
+#[test]
+fn arm_sdk_python() {
+    run_script("test_arm_sdk.py");
 }
