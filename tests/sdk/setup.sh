@@ -30,6 +30,13 @@ if ! command -v "$python" >/dev/null 2>&1 || ! "$python" -c "import venv, ensure
     fi
 fi
 
+# The azure-mgmt-* packages declare Requires-Python >=3.10; say so rather than let pip
+# report that no version of them exists.
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
+    echo "setup.sh: $python is $("$python" -V 2>&1); the SDKs need Python 3.10+ (set PYTHON=...)" >&2
+    exit 1
+fi
+
 rm -rf "$venv"
 "$python" -m venv "$venv"
 log="$(mktemp)"
