@@ -561,7 +561,7 @@ async fn arm_with(
 // when there was nothing; RecordSets_ListByType / RecordSets_ListByDnsZone — and its
 // examples CreateOrUpdateZone.json (body `{"location":"global"}`) and
 // CreateOrUpdateCNAMERecordset.json (`properties.TTL`, `properties.CNAMERecord.cname`,
-// the answer's `properties.fqdn` with a trailing dot, `etag`). A nested resource whose
+// the answer's `properties.fqdn` `record1.zone1`, the name as given, `etag`). A nested resource whose
 // parent is missing is ARM's `ParentResourceNotFound`, a missing resource
 // `ResourceNotFound` (CloudError shape, errors.rs).
 #[tokio::test]
@@ -663,10 +663,11 @@ async fn dns_zones_and_cname_record_sets() {
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    assert_eq!(r.body["name"], "granitefalls");
-    assert_eq!(r.body["type"], "Microsoft.Network/dnszones/CNAME");
+    assert_eq!(r.body["name"], "GraniteFalls");
+    assert_eq!(r.body["type"], "Microsoft.Network/dnsZones/CNAME");
+    assert_eq!(r.body["id"], format!("/{zone}/CNAME/GraniteFalls"));
     assert_eq!(r.body["properties"]["TTL"], 3600);
-    assert_eq!(r.body["properties"]["fqdn"], "granitefalls.contoso.com.");
+    assert_eq!(r.body["properties"]["fqdn"], "GraniteFalls.contoso.com");
     assert_eq!(
         r.body["properties"]["CNAMERecord"]["cname"],
         "GraniteFalls.westus.cloudapp.azure.com"
@@ -737,7 +738,7 @@ async fn dns_zones_and_cname_record_sets() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["value"].as_array().unwrap().len(), 1);
     let r = arm(&emu, &t, Method::GET, &format!("{zone}/CNAME?{D}"), None).await;
-    assert_eq!(r.body["value"][0]["name"], "granitefalls");
+    assert_eq!(r.body["value"][0]["name"], "GraniteFalls");
 
     // Delete: 200, then 204; the set is gone.
     let r = arm(&emu, &t, Method::DELETE, &format!("{record}?{D}"), None).await;

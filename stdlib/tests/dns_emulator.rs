@@ -73,7 +73,7 @@ fn the_record_is_ensured_once_and_a_ttl_change_is_an_update() {
         "GraniteFalls.westus.cloudapp.azure.com"
     );
     assert_eq!(r["ttl"].as_int().unwrap(), 3600);
-    assert_eq!(r["fqdn"].to_string(), "granitefalls.contoso.com.");
+    assert_eq!(r["fqdn"].to_string(), "GraniteFalls.contoso.com.");
     assert!(r["managed"].as_bool().unwrap());
     assert_eq!(
         r["record"].to_string(),
@@ -82,7 +82,7 @@ fn the_record_is_ensured_once_and_a_ttl_change_is_an_update() {
     assert!(
         r["id"]
             .to_string()
-            .ends_with("/resourceGroups/dns-rg/providers/Microsoft.Network/dnszones/contoso.com/CNAME/granitefalls"),
+            .ends_with("/resourceGroups/dns-rg/providers/Microsoft.Network/dnsZones/contoso.com/CNAME/GraniteFalls"),
         "{r:?}"
     );
     let c = changes(&run);

@@ -6,9 +6,11 @@
 //! (Zones_CreateOrUpdate and RecordSets_CreateOrUpdate 200/201 with `If-Match` /
 //! `If-None-Match`; Zones_Delete 200/202/204; RecordSets_Delete 200/204 with `If-Match`;
 //! RecordSets_ListByType, RecordSets_ListByDnsZone) and its examples
-//! CreateOrUpdateZone.json, CreateOrUpdateCNAMERecordset.json (the bodies: `location`
-//! `global`, `properties.TTL`, `properties.CNAMERecord.cname`, `properties.fqdn` with a
-//! trailing dot, `etag`). The zone delete is answered at once (200), one of the answers
+//! CreateOrUpdateZone.json, CreateOrUpdateCNAMERecordset.json, DeleteZone.json (the
+//! bodies: `location` `global` (sent as `Global`), `properties.TTL`,
+//! `properties.CNAMERecord.cname`, `properties.fqdn` — `record1.zone1`, without the
+//! trailing dot the live service is seen to add — `etag`, names as given, types
+//! `Microsoft.Network/dnsZones[/CNAME]`). The zone delete is answered at once (200), one of the answers
 //! the spec lists. Error codes as ARM gives them for nested resources
 //! (`ResourceNotFound`, `ParentResourceNotFound`); their exact message texts are
 //! UNCONFIRMED by a document read here. Only CNAME record sets are served.
@@ -62,7 +64,7 @@ impl ZoneRef {
 
     fn id(&self) -> String {
         format!(
-            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/dnszones/{}",
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/dnsZones/{}",
             self.sub, self.group, self.zone
         )
     }
@@ -193,18 +195,18 @@ pub(super) fn put_zone(
             "_key": k,
             "id": z.id(),
             "name": z.zone,
-            "type": "Microsoft.Network/dnszones",
+            "type": "Microsoft.Network/dnsZones",
             "location": "global",
             "tags": tags,
             "etag": crate::util::new_guid(),
             "properties": {
-                "maxNumberOfRecordSets": 10000,
+                "maxNumberOfRecordSets": 5000,
                 "numberOfRecordSets": record_sets,
                 "nameServers": [
-                    "ns1-01.azure-dns.com.",
-                    "ns2-01.azure-dns.net.",
-                    "ns3-01.azure-dns.org.",
-                    "ns4-01.azure-dns.info."
+                    "ns1-01.azure-dns.com",
+                    "ns2-01.azure-dns.net",
+                    "ns3-01.azure-dns.org",
+                    "ns4-01.azure-dns.info"
                 ],
                 "zoneType": "Public",
             },
@@ -260,6 +262,7 @@ pub(super) fn delete_under(
 /// A record set in a zone: only `CNAME` is served.
 pub(super) struct RecordRef<'a> {
     zone: &'a ZoneRef,
+    /// As given in the path; the key is lower-cased.
     name: String,
 }
 
@@ -276,20 +279,21 @@ impl<'a> RecordRef<'a> {
         }
         Ok(RecordRef {
             zone,
-            name: name.to_ascii_lowercase(),
+            name: name.to_string(),
         })
     }
 
     fn key(&self) -> String {
-        format!("{}/cname/{}", self.zone.key(), self.name)
+        format!(
+            "{}/cname/{}",
+            self.zone.key(),
+            self.name.to_ascii_lowercase()
+        )
     }
 
-    fn fqdn(&self) -> String {
-        if self.name == "@" {
-            format!("{}.", self.zone.zone)
-        } else {
-            format!("{}.{}.", self.name, self.zone.zone)
-        }
+    /// As the spec's example gives it: `record1.zone1`, no trailing dot.
+    fn fqdn(&self, name: &str) -> String {
+        format!("{name}.{}", self.zone.zone)
     }
 
     fn not_found(&self) -> ArmError {
@@ -352,16 +356,22 @@ pub(super) fn put_record(
             .ok_or_else(|| r.zone.parent_not_found())?;
         let existing = db.get(RECORD_SETS, &k)?;
         check_conditions(headers, existing.as_ref())?;
+        // The name keeps the case it was created with.
+        let shown = existing
+            .as_ref()
+            .and_then(|c| c["name"].as_str())
+            .unwrap_or(&r.name)
+            .to_string();
         let doc = json!({
             "_key": k,
-            "id": format!("{}/CNAME/{}", r.zone.id(), r.name),
-            "name": r.name,
-            "type": "Microsoft.Network/dnszones/CNAME",
+            "id": format!("{}/CNAME/{shown}", r.zone.id()),
+            "name": shown,
+            "type": "Microsoft.Network/dnsZones/CNAME",
             "etag": crate::util::new_guid(),
             "properties": {
                 "metadata": metadata,
                 "TTL": ttl,
-                "fqdn": r.fqdn(),
+                "fqdn": r.fqdn(&shown),
                 "provisioningState": "Succeeded",
                 "targetResource": {},
                 "CNAMERecord": {"cname": cname},

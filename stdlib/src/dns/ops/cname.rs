@@ -9,7 +9,7 @@ use crate::azure::model::check_resource_group_name;
 use crate::change::{ensure, Op, Outcome, Resource, ResourceId, Written};
 use crate::cloud::access::Writer;
 use crate::context::Ctx;
-use crate::dns::model::{check_cname, record_text, relative_name, CnameOptions, DNS_API};
+use crate::dns::model::{bare, check_cname, record_text, relative_name, CnameOptions, DNS_API};
 use crate::dns::objects::CnameRecord;
 use crate::error::{ModuleError, Result};
 use serde_json::{json, Value};
@@ -44,10 +44,14 @@ impl RecordSet {
             record: record_text(&self.service, ttl, &target),
             target,
             ttl,
-            fqdn: props
-                .and_then(|p| p["fqdn"].as_str())
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("{}.", self.service)),
+            // With one trailing dot, however the service writes it.
+            fqdn: format!(
+                "{}.",
+                props
+                    .and_then(|p| p["fqdn"].as_str())
+                    .map(bare)
+                    .unwrap_or(&self.service)
+            ),
             managed: true,
             id: state
                 .and_then(|s| s["id"].as_str())
