@@ -771,4 +771,49 @@ async fn dns_zones_and_cname_record_sets() {
     assert_eq!(r.status, 201, "{}", r.text);
     let r = arm(&emu, &t, Method::GET, &format!("{record}?{D}"), None).await;
     arm_error(&r, 404, "ResourceNotFound");
+
+    // Deleting the resource group takes its zones and their record sets with it.
+    let r = arm(
+        &emu,
+        &t,
+        Method::PUT,
+        &format!("{record}?{D}"),
+        Some(cname(3600)),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let group = format!("subscriptions/{sub}/resourcegroups/dns-rg?{V}");
+    let r = arm(&emu, &t, Method::DELETE, &group, None).await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let location = r.headers["location"].to_str().unwrap().to_string();
+    for _ in 0..2 {
+        emu.http
+            .get(&location)
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap();
+    }
+    let r = arm(
+        &emu,
+        &t,
+        Method::PUT,
+        &group,
+        Some(json!({"location": "westus"})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = arm(&emu, &t, Method::GET, &format!("{zone}?{D}"), None).await;
+    arm_error(&r, 404, "ResourceNotFound");
+    let r = arm(
+        &emu,
+        &t,
+        Method::PUT,
+        &format!("{zone}?{D}"),
+        Some(json!({"location": "global"})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = arm(&emu, &t, Method::GET, &format!("{record}?{D}"), None).await;
+    arm_error(&r, 404, "ResourceNotFound");
 }
