@@ -123,7 +123,15 @@ pub fn relative_name(service_name: &str, zone: &str) -> Result<String> {
 pub fn check_cname(service_name: &str, target: &str) -> Result<(String, String)> {
     let service = bare(service_name).to_string();
     let target = bare(target).to_string();
-    if service.split('.').count() < 2 || name_prefix(&service).is_none() || service.contains('*') {
+    let host = service.split('.').count() >= 2
+        && service.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    if !host || name_prefix(&service).is_none() {
         return Err(ModuleError::validation(format!(
             "`{service_name}` is not a CMG service name (a host name like GraniteFalls.contoso.com)"
         )));
@@ -196,6 +204,12 @@ mod tests {
         .is_err());
         assert!(check_cname("GraniteFalls.contoso.com", "GraniteFalls.cloudapp.net").is_err());
         assert!(check_cname("GraniteFalls.contoso.com", "www.contoso.com").is_err());
+        assert!(check_cname(
+            "Granite Falls.contoso.com",
+            "Granite Falls.westus.cloudapp.azure.com"
+        )
+        .is_err());
+        assert!(check_cname("*.contoso.com", "GraniteFalls.westus.cloudapp.azure.com").is_err());
         assert!(check_cname(
             "GraniteFalls.westus.cloudapp.azure.com",
             "GraniteFalls.westus.cloudapp.azure.com"
