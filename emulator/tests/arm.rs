@@ -598,3 +598,285 @@ async fn key_vault_name_check() {
     }
     assert!(emu.handle.requests().iter().all(|e| !e.write));
 }
+
+async fn arm_with(
+    emu: &Emu,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> Resp {
+    let mut rb = emu.http.request(method, emu.url(path)).bearer_auth(token);
+    for (k, v) in headers {
+        rb = rb.header(*k, *v);
+    }
+    if let Some(b) = body {
+        rb = rb.json(&b);
+    }
+    into_resp(rb.send().await.unwrap()).await
+}
+
+// Azure DNS zones and CNAME record sets.
+// Source: Azure/azure-rest-api-specs:specification/dns/resource-manager/Microsoft.Network/stable/2018-05-01/dns.json
+// — Zones_CreateOrUpdate and RecordSets_CreateOrUpdate answer 201 (created) or 200
+// (updated) and take `If-Match` / `If-None-Match`; RecordSets_Delete answers 200, or 204
+// when there was nothing; RecordSets_ListByType / RecordSets_ListByDnsZone — and its
+// examples CreateOrUpdateZone.json (body `{"location":"global"}`) and
+// CreateOrUpdateCNAMERecordset.json (`properties.TTL`, `properties.CNAMERecord.cname`,
+// the answer's `properties.fqdn` `record1.zone1`, the name as given, `etag`). A nested resource whose
+// parent is missing is ARM's `ParentResourceNotFound`, a missing resource
+// `ResourceNotFound` (CloudError shape, errors.rs).
+#[tokio::test]
+async fn dns_zones_and_cname_record_sets() {
+    const D: &str = "api-version=2018-05-01";
+    let emu = Emu::start().await;
+    let t = arm_token(&emu, "https://management.azure.com/.default").await;
+    let sub = subscription(&emu, &t).await;
+    let zone = format!(
+        "subscriptions/{sub}/resourceGroups/dns-rg/providers/Microsoft.Network/dnsZones/contoso.com"
+    );
+    let record = format!("{zone}/CNAME/GraniteFalls");
+    let cname = |ttl: i64| json!({"properties": {"TTL": ttl, "CNAMERecord": {"cname": "GraniteFalls.westus.cloudapp.azure.com"}}});
+
+    // The resource group must exist.
+    let r = arm(
+        &emu,
+        &t,
+        Method::PUT,
+        &format!("{zone}?{D}"),
+        Some(json!({"location": "global"})),
+    )
+    .await;
+    arm_error(&r, 404, "ResourceGroupNotFound");
+    let r = arm(
+        &emu,
+        &t,
+        Method::PUT,
+        &format!("subscriptions/{sub}/resourcegroups/dns-rg?{V}"),
+        Some(json!({"location": "westus"})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    // api-version is required.
+    let r = arm(
+        &emu,
+        &t,
+        Method::PUT,
+        &zone,
+        Some(json!({"location": "global"})),
+    )
+    .await;
+    arm_error(&r, 400, "MissingApiVersionParameter");
+
+    // No zone yet: the zone is ResourceNotFound, a record set in it ParentResourceNotFound.
+    let r = arm(&emu, &t, Method::GET, &format!("{zone}?{D}"), None).await;
+    arm_error(&r, 404, "ResourceNotFound");
+    let r = arm(
+        &emu,
+        &t,
+        Method::PUT,
+        &format!("{record}?{D}"),
+        Some(cname(3600)),
+    )
+    .await;
+    arm_error(&r, 404, "ParentResourceNotFound");
+
+    // A zone: 201, then 200; location `global`.
+    let r = arm(
+        &emu,
+        &t,
+        Method::PUT,
+        &format!("{zone}?{D}"),
+        Some(json!({"location": "global"})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["name"], "contoso.com");
+    assert_eq!(r.body["location"], "global");
+    assert!(r.body["etag"].is_string());
+    assert!(r.body["properties"]["nameServers"].is_array());
+    let r = arm(
+        &emu,
+        &t,
+        Method::PUT,
+        &format!("{zone}?{D}"),
+        Some(json!({"location": "global"})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = arm(
+        &emu,
+        &t,
+        Method::PUT,
+        &format!("{zone}?{D}"),
+        Some(json!({})),
+    )
+    .await;
+    arm_error(&r, 400, "LocationRequired");
+
+    // A CNAME record set: 201, then 200; paths are case-insensitive.
+    let r = arm(
+        &emu,
+        &t,
+        Method::PUT,
+        &format!("{record}?{D}"),
+        Some(cname(3600)),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["name"], "GraniteFalls");
+    assert_eq!(r.body["type"], "Microsoft.Network/dnsZones/CNAME");
+    assert_eq!(r.body["id"], format!("/{zone}/CNAME/GraniteFalls"));
+    assert_eq!(r.body["properties"]["TTL"], 3600);
+    assert_eq!(r.body["properties"]["fqdn"], "GraniteFalls.contoso.com");
+    assert_eq!(
+        r.body["properties"]["CNAMERecord"]["cname"],
+        "GraniteFalls.westus.cloudapp.azure.com"
+    );
+    let etag = r.body["etag"].as_str().unwrap().to_string();
+    let upper = record
+        .replace("dnsZones", "DNSZONES")
+        .replace("CNAME", "cname");
+    let r = arm(&emu, &t, Method::GET, &format!("{upper}?{D}"), None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["etag"], etag.as_str());
+    let r = arm(
+        &emu,
+        &t,
+        Method::PUT,
+        &format!("{record}?{D}"),
+        Some(cname(300)),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["properties"]["TTL"], 300);
+    assert_ne!(r.body["etag"], etag.as_str());
+
+    // If-None-Match: * refuses an existing set; If-Match an old etag too.
+    let r = arm_with(
+        &emu,
+        &t,
+        Method::PUT,
+        &format!("{record}?{D}"),
+        Some(cname(60)),
+        &[("If-None-Match", "*")],
+    )
+    .await;
+    arm_error(&r, 412, "PreconditionFailed");
+    let r = arm_with(
+        &emu,
+        &t,
+        Method::PUT,
+        &format!("{record}?{D}"),
+        Some(cname(60)),
+        &[("If-Match", &etag)],
+    )
+    .await;
+    arm_error(&r, 412, "PreconditionFailed");
+
+    // A body without a target is refused; only CNAME is served.
+    let r = arm(
+        &emu,
+        &t,
+        Method::PUT,
+        &format!("{record}?{D}"),
+        Some(json!({"properties": {"TTL": 60}})),
+    )
+    .await;
+    arm_error(&r, 400, "BadRequest");
+    let r = arm(&emu, &t, Method::GET, &format!("{zone}/A/www?{D}"), None).await;
+    arm_error(&r, 404, "NotFound");
+
+    // Lists.
+    let r = arm(
+        &emu,
+        &t,
+        Method::GET,
+        &format!("{zone}/recordsets?{D}"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["value"].as_array().unwrap().len(), 1);
+    let r = arm(&emu, &t, Method::GET, &format!("{zone}/CNAME?{D}"), None).await;
+    assert_eq!(r.body["value"][0]["name"], "GraniteFalls");
+
+    // Delete: 200, then 204; the set is gone.
+    let r = arm(&emu, &t, Method::DELETE, &format!("{record}?{D}"), None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = arm(&emu, &t, Method::DELETE, &format!("{record}?{D}"), None).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let r = arm(&emu, &t, Method::GET, &format!("{record}?{D}"), None).await;
+    arm_error(&r, 404, "ResourceNotFound");
+
+    // Deleting the zone takes its record sets with it.
+    let r = arm(
+        &emu,
+        &t,
+        Method::PUT,
+        &format!("{record}?{D}"),
+        Some(cname(3600)),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = arm(&emu, &t, Method::DELETE, &format!("{zone}?{D}"), None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = arm(
+        &emu,
+        &t,
+        Method::PUT,
+        &format!("{zone}?{D}"),
+        Some(json!({"location": "global"})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = arm(&emu, &t, Method::GET, &format!("{record}?{D}"), None).await;
+    arm_error(&r, 404, "ResourceNotFound");
+
+    // Deleting the resource group takes its zones and their record sets with it.
+    let r = arm(
+        &emu,
+        &t,
+        Method::PUT,
+        &format!("{record}?{D}"),
+        Some(cname(3600)),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let group = format!("subscriptions/{sub}/resourcegroups/dns-rg?{V}");
+    let r = arm(&emu, &t, Method::DELETE, &group, None).await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let location = r.headers["location"].to_str().unwrap().to_string();
+    for _ in 0..2 {
+        emu.http
+            .get(&location)
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap();
+    }
+    let r = arm(
+        &emu,
+        &t,
+        Method::PUT,
+        &group,
+        Some(json!({"location": "westus"})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = arm(&emu, &t, Method::GET, &format!("{zone}?{D}"), None).await;
+    arm_error(&r, 404, "ResourceNotFound");
+    let r = arm(
+        &emu,
+        &t,
+        Method::PUT,
+        &format!("{zone}?{D}"),
+        Some(json!({"location": "global"})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = arm(&emu, &t, Method::GET, &format!("{record}?{D}"), None).await;
+    arm_error(&r, 404, "ResourceNotFound");
+}

@@ -21,6 +21,7 @@ pub mod values;
 pub mod azure;
 pub mod cert;
 pub mod cmg;
+pub mod dns;
 pub mod entra;
 pub mod globals;
 pub mod logs;
@@ -77,6 +78,14 @@ pub const MODULES: &[ScriptModule] = &[
         build: azure::module,
         options: azure::option_specs,
         types: azure::register_types,
+    },
+    ScriptModule {
+        name: "dns",
+        summary:
+            "DNS: the CMG's CNAME record (service name -> deployment name) and Azure DNS zones.",
+        build: dns::module,
+        options: dns::option_specs,
+        types: dns::register_types,
     },
 ];
 

@@ -25,13 +25,14 @@ syn match rhaiNumber "\<\d[0-9_]*\(\.\d[0-9_]*\)\=\([eE][+-]\=\d\+\)\=\>"
 syn match rhaiNumber "\<0x[0-9A-Fa-f_]\+\>"
 syn match rhaiMapStart "#{"
 
-syn match comgmtModule "\<\(cert\|entra\|logs\|azure\)\ze::"
+syn match comgmtModule "\<\(cert\|entra\|logs\|azure\|dns\)\ze::"
 syn match comgmtFunction "\(\<cert::\)\@<=\(check_cmg\|deployment_name\|export_pfx\|import_cert\|issue\|lab_ca\|load_pfx\|request\|service_name\)\>"
 syn match comgmtFunction "\(\<entra::\)\@<=\(client_app\|client_secret\|find_app\|grant_admin_consent\|server_app\|tenant\)\>"
 syn match comgmtFunction "\(\<logs::\)\@<=\(find\|read\|wait_for\)\>"
 syn match comgmtFunction "\(\<azure::\)\@<=\(check_cmg_name\|providers\|resource_group\|subscription\)\>"
+syn match comgmtFunction "\(\<dns::\)\@<=\(cname\|zone\)\>"
 syn match comgmtGlobal "\<\(secret\|secret_prompt\|target\)\ze\s*("
-syn keyword comgmtType CertRequest Certificate ClientSecret EntraApp Finding LabCa LogEntry ModuleError ResourceGroup Secret Subscription
+syn keyword comgmtType CertRequest Certificate ClientSecret CnameRecord DnsZone EntraApp Finding LabCa LogEntry ModuleError ResourceGroup Secret Subscription
 
 hi def link rhaiConditional Conditional
 hi def link rhaiRepeat Repeat

@@ -3,8 +3,10 @@
 //! request ids, `api-version`, `CloudError` bodies, ARM-shaped faults — with cloud
 //! metadata, the tenant's one subscription, resource groups (deleted as a
 //! long-running operation), resource provider registration (`providers.rs`) and the
-//! three name availability checks of the CMG wizard (`names.rs`).
+//! three name availability checks of the CMG wizard (`names.rs`), and Azure DNS zones
+//! with their CNAME record sets (`dns.rs`).
 
+mod dns;
 pub mod errors;
 mod names;
 mod providers;
@@ -16,7 +18,7 @@ use crate::faults::{FaultLayer, Faults};
 use crate::identity::bearer::{check_bearer, BearerProblem};
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -50,6 +52,18 @@ pub fn router(state: Shared, faults: Option<Arc<Faults>>) -> Router<Shared> {
         .route(
             "/subscriptions/{sub}/{kind}/{ns}/{parent}/{region}/{action}",
             get(location_action),
+        )
+        .route(
+            "/subscriptions/{sub}/{kind}/{rg}/{p}/{ns}/{t}/{zone}",
+            get(zone_get).put(zone_put).delete(zone_delete),
+        )
+        .route(
+            "/subscriptions/{sub}/{kind}/{rg}/{p}/{ns}/{t}/{zone}/{list}",
+            get(record_list),
+        )
+        .route(
+            "/subscriptions/{sub}/{kind}/{rg}/{p}/{ns}/{t}/{zone}/{rtype}/{name}",
+            get(record_get).put(record_put).delete(record_delete),
         )
         .route_layer(from_fn_with_state(state, auth));
     Router::new()
@@ -123,6 +137,134 @@ async fn location_action(
             return names::dns(&st, &sub, &region, &uri);
         }
         Err(unknown_action(&ns, &action))
+    })())
+}
+
+/// The path segments of a DNS zone: `/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/dnsZones/{zone}`.
+type ZonePath = (String, String, String, String, String, String, String);
+
+/// Check the fixed segments of a zone path (case-insensitively, as ARM does) and resolve it.
+fn zone_ref(st: &crate::app::AppState, p: &ZonePath, uri: &Uri) -> ArmResult<dns::ZoneRef> {
+    use resource_groups::{kind_is, unknown_kind};
+    let (sub, kind, rg, providers, ns, t, zone) = p;
+    if !kind_is(kind, "resourceGroups") {
+        return Err(unknown_kind(kind));
+    }
+    if !kind_is(providers, "providers")
+        || !kind_is(ns, "Microsoft.Network")
+        || !kind_is(t, "dnsZones")
+    {
+        return Err(unknown_kind(&format!("{ns}/{t}")));
+    }
+    dns::ZoneRef::resolve(st, sub, rg, zone, uri)
+}
+
+async fn zone_get(State(st): State<Shared>, Path(p): Path<ZonePath>, uri: Uri) -> Response {
+    resource_groups::respond(zone_ref(&st, &p, &uri).and_then(|z| dns::get_zone(&st, &z)))
+}
+
+async fn zone_put(
+    State(st): State<Shared>,
+    Path(p): Path<ZonePath>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    resource_groups::respond(
+        zone_ref(&st, &p, &uri).and_then(|z| dns::put_zone(&st, &z, &headers, &body)),
+    )
+}
+
+async fn zone_delete(
+    State(st): State<Shared>,
+    Path(p): Path<ZonePath>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    resource_groups::respond(
+        zone_ref(&st, &p, &uri).and_then(|z| dns::delete_zone(&st, &z, &headers)),
+    )
+}
+
+/// A zone path and one more segment (`recordsets`, or a record type).
+type ListPath = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+fn split_list(p: ListPath) -> (ZonePath, String) {
+    let (a, b, c, d, e, f, g, h) = p;
+    ((a, b, c, d, e, f, g), h)
+}
+
+/// A zone path, a record type and a relative name.
+type RecordPath = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+fn split_record(p: RecordPath) -> (ZonePath, String, String) {
+    let (a, b, c, d, e, f, g, h, i) = p;
+    ((a, b, c, d, e, f, g), h, i)
+}
+
+async fn record_list(State(st): State<Shared>, Path(p): Path<ListPath>, uri: Uri) -> Response {
+    let (zp, what) = split_list(p);
+    resource_groups::respond(
+        zone_ref(&st, &zp, &uri).and_then(|z| dns::list_records(&st, &z, &what)),
+    )
+}
+
+async fn record_get(State(st): State<Shared>, Path(p): Path<RecordPath>, uri: Uri) -> Response {
+    let (zp, rtype, name) = split_record(p);
+    resource_groups::respond((|| {
+        let z = zone_ref(&st, &zp, &uri)?;
+        dns::get_record(&st, &dns::RecordRef::new(&z, &rtype, &name)?)
+    })())
+}
+
+async fn record_put(
+    State(st): State<Shared>,
+    Path(p): Path<RecordPath>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (zp, rtype, name) = split_record(p);
+    resource_groups::respond((|| {
+        let z = zone_ref(&st, &zp, &uri)?;
+        dns::put_record(
+            &st,
+            &dns::RecordRef::new(&z, &rtype, &name)?,
+            &headers,
+            &body,
+        )
+    })())
+}
+
+async fn record_delete(
+    State(st): State<Shared>,
+    Path(p): Path<RecordPath>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let (zp, rtype, name) = split_record(p);
+    resource_groups::respond((|| {
+        let z = zone_ref(&st, &zp, &uri)?;
+        dns::delete_record(&st, &dns::RecordRef::new(&z, &rtype, &name)?, &headers)
     })())
 }
 

@@ -49,6 +49,15 @@ fn not_found(name: &str) -> ArmError {
     )
 }
 
+/// The name of resource group `name` as it was created, or ARM's 404 when there is none.
+pub(super) fn group_name(st: &AppState, sub: &str, name: &str) -> ArmResult<String> {
+    let doc = st
+        .store
+        .read(|db| db.get(GROUPS, &key(sub, name)))?
+        .ok_or_else(|| not_found(name))?;
+    Ok(doc["name"].as_str().unwrap_or(name).to_string())
+}
+
 pub(super) fn kind_is(kind: &str, want: &str) -> bool {
     kind.eq_ignore_ascii_case(want)
 }
@@ -339,6 +348,15 @@ fn poll(st: &AppState, sub: &str, op: &str, uri: &Uri, headers: &HeaderMap) -> A
         }
         if let Some(target) = record["target"].as_str() {
             db.delete(GROUPS, target)?;
+            // What the group held goes with it.
+            let inside = format!("{target}/");
+            super::dns::delete_under(db, &inside)?;
+            for row in db.list(super::dns::ZONES)? {
+                let k = crate::graph::str_of(&row.doc, "_key");
+                if k.starts_with(&inside) {
+                    db.delete(super::dns::ZONES, k)?;
+                }
+            }
         }
         record["done"] = json!(true);
         db.update(OPERATIONS, op, &record)?;
