@@ -39,7 +39,7 @@ fn tutorial_runs_then_reruns_with_no_changes_and_never_shows_the_password() {
         "key_vault granitefalls: available",
         "provider Microsoft.Compute: Registered",
         "/resourceGroups/GraniteFalls-cmg in westus",
-        "DNS record to create: GraniteFalls.contoso.com. CNAME GraniteFalls.westus.cloudapp.azure.com.",
+        "GraniteFalls.contoso.com. 3600 IN CNAME GraniteFalls.westus.cloudapp.azure.com.",
         "SKIPPED: Create the CMG GraniteFalls.contoso.com",
         "Done, except the 5 step(s) above.",
     ] {
