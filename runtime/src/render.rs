@@ -131,6 +131,9 @@ impl Console {
                 let _ = writeln!(w);
             }
         }
+        if let Some(cmd) = r.equivalent.as_ref().filter(|_| !r.applied) {
+            let _ = writeln!(w, "    # by hand: {cmd}");
+        }
         for f in &r.fields {
             let _ = match &f.before {
                 None => writeln!(w, "    {}: {}", f.path, known_text(&f.after)),

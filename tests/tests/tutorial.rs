@@ -17,6 +17,13 @@ fn tutorial_runs_then_reruns_with_no_changes_and_never_shows_the_password() {
         .output()
         .unwrap());
     assert!(plan_out.contains("to create"), "{plan_out}");
+    // Azure changes come with the command that makes them by hand.
+    assert!(
+        plan_out.contains("# by hand: az group create --subscription ")
+            && plan_out.contains("--name GraniteFalls-cmg --location westus")
+            && plan_out.contains("# by hand: az provider register --subscription "),
+        "{plan_out}"
+    );
     assert!(
         !dir.path().join("certs").exists(),
         "plan wrote certificate files"

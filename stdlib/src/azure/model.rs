@@ -160,3 +160,36 @@ mod tests {
         assert_eq!(o.namespaces().unwrap().len(), 4);
     }
 }
+
+/// An `az` command line, each argument quoted for a POSIX shell (and PowerShell) when it
+/// holds anything but letters, digits and `._/:=@-`.
+pub fn az_command(args: &[&str]) -> String {
+    let quote = |a: &str| {
+        if !a.is_empty()
+            && a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._/:=@-".contains(c))
+        {
+            a.to_string()
+        } else {
+            format!("'{}'", a.replace('\'', "''"))
+        }
+    };
+    std::iter::once("az".to_string())
+        .chain(args.iter().map(|a| quote(a)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod az_tests {
+    use super::az_command;
+
+    #[test]
+    fn arguments_are_quoted_only_when_needed() {
+        assert_eq!(
+            az_command(&["group", "create", "--name", "My group", "--tags", "a=b"]),
+            "az group create --name 'My group' --tags a=b"
+        );
+        assert_eq!(az_command(&["x", "it's"]), "az x 'it''s'");
+    }
+}

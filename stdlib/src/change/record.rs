@@ -51,6 +51,9 @@ pub struct ChangeRecord {
     /// Every request the write sent, in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub request_ids: Vec<String>,
+    /// The command that makes the same change by hand (`az …`), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub equivalent: Option<String>,
 }
 
 /// Counts for the end-of-run summary.
@@ -90,6 +93,7 @@ impl ChangeRecord {
             fields,
             applied: false,
             request_ids: Vec::new(),
+            equivalent: None,
         }
     }
 }

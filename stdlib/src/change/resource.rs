@@ -122,6 +122,12 @@ pub trait Resource {
         Vec::new()
     }
 
+    /// The command an admin would type for the same change (an `az` line), shown with
+    /// the plan so a change can be made or reviewed by hand. Never holds a secret.
+    fn equivalent(&self) -> Option<String> {
+        None
+    }
+
     /// Make the write. Every request sent through `w` is journalled.
     async fn write(&self, w: &Writer<'_>, op: Op<'_>) -> Result<Written>;
 
@@ -154,6 +160,7 @@ pub fn ensure<R: Resource>(ctx: &Ctx, resource: R) -> Result<R::Output> {
         }
     }
     let mut record = ChangeRecord::new(&id, action, fields);
+    record.equivalent = resource.equivalent();
     if ctx.mode == Mode::Plan {
         record.id = observed.as_ref().and_then(object_id);
         ctx.report(record);

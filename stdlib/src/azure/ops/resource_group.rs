@@ -75,6 +75,30 @@ impl Resource for Group<'_> {
         }
     }
 
+    fn equivalent(&self) -> Option<String> {
+        let tags: Vec<String> = self
+            .tags
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let mut args = vec![
+            "group",
+            "create",
+            "--subscription",
+            &self.subscription,
+            "--name",
+            &self.name,
+            "--location",
+            &self.region,
+        ];
+        if !tags.is_empty() {
+            args.push("--tags");
+            args.extend(tags.iter().map(String::as_str));
+        }
+        Some(crate::azure::model::az_command(&args))
+    }
+
     async fn write(&self, w: &Writer<'_>, op: Op<'_>) -> Result<Written> {
         // A create and an update are the same PUT of the whole group.
         let body = match op {

@@ -114,6 +114,29 @@ impl Resource for RecordSet {
         Ok(body)
     }
 
+    fn equivalent(&self) -> Option<String> {
+        let ttl = self.ttl.to_string();
+        Some(crate::azure::model::az_command(&[
+            "network",
+            "dns",
+            "record-set",
+            "cname",
+            "set-record",
+            "--subscription",
+            &self.subscription,
+            "--resource-group",
+            &self.resource_group,
+            "--zone-name",
+            &self.zone,
+            "--record-set-name",
+            &self.relative,
+            "--cname",
+            &self.target,
+            "--ttl",
+            &ttl,
+        ]))
+    }
+
     async fn write(&self, w: &Writer<'_>, op: Op<'_>) -> Result<Written> {
         // A create and an update are the same PUT of the whole record set.
         let body = match op {
