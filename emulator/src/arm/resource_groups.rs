@@ -70,6 +70,15 @@ pub(super) fn unknown_kind(kind: &str) -> ArmError {
     )
 }
 
+/// For a route under `/subscriptions/{sub}/{kind}/…`: the kind must be resource
+/// groups; then the `api-version` and the subscription, checked in ARM's order.
+fn group_preamble(st: &AppState, kind: &str, sub: &str, uri: &Uri) -> ArmResult<(String, String)> {
+    if !kind_is(kind, "resourcegroups") {
+        return Err(unknown_kind(kind));
+    }
+    preamble(st, sub, uri)
+}
+
 /// `api-version` and the subscription, checked in ARM's order.
 fn preamble(st: &AppState, sub: &str, uri: &Uri) -> ArmResult<(String, String)> {
     let version = super::api_version(&crate::odata::Query::parse(uri.query()))?;
@@ -90,10 +99,7 @@ pub async fn list(
         if kind_is(&kind, "providers") {
             return super::providers::list(&st, &sub, &uri);
         }
-        if !kind_is(&kind, "resourcegroups") {
-            return Err(unknown_kind(&kind));
-        }
-        let (sub, _) = preamble(&st, &sub, &uri)?;
+        let (sub, _) = group_preamble(&st, &kind, &sub, &uri)?;
         let prefix = format!("{}/", sub.to_ascii_lowercase());
         let rows = st.store.read(|db| db.list(GROUPS))?;
         let value: Vec<Value> = rows
@@ -118,10 +124,7 @@ pub async fn get(
         if kind_is(&kind, "providers") {
             return super::providers::get(&st, &sub, &name, &uri);
         }
-        if !kind_is(&kind, "resourcegroups") {
-            return Err(unknown_kind(&kind));
-        }
-        let (sub, _) = preamble(&st, &sub, &uri)?;
+        let (sub, _) = group_preamble(&st, &kind, &sub, &uri)?;
         let doc = st
             .store
             .read(|db| db.get(GROUPS, &key(&sub, &name)))?
@@ -136,11 +139,8 @@ pub async fn head(
     Path((sub, kind, name)): Path<(String, String, String)>,
     uri: Uri,
 ) -> Response {
-    let found = (|| {
-        if !kind_is(&kind, "resourcegroups") {
-            return Err(unknown_kind(&kind));
-        }
-        let (sub, _) = preamble(&st, &sub, &uri)?;
+    let found = (|| -> ArmResult<bool> {
+        let (sub, _) = group_preamble(&st, &kind, &sub, &uri)?;
         Ok(st
             .store
             .read(|db| db.get(GROUPS, &key(&sub, &name)))?
@@ -160,10 +160,7 @@ pub async fn put(
     body: Bytes,
 ) -> Response {
     respond((|| {
-        if !kind_is(&kind, "resourcegroups") {
-            return Err(unknown_kind(&kind));
-        }
-        let (sub, _) = preamble(&st, &sub, &uri)?;
+        let (sub, _) = group_preamble(&st, &kind, &sub, &uri)?;
         let given = parse_body(&body)?;
         let location = match given.get("location").and_then(Value::as_str) {
             Some(l) if !l.trim().is_empty() => normalize_location(l),
@@ -249,10 +246,7 @@ pub async fn patch(
     body: Bytes,
 ) -> Response {
     respond((|| {
-        if !kind_is(&kind, "resourcegroups") {
-            return Err(unknown_kind(&kind));
-        }
-        let (sub, _) = preamble(&st, &sub, &uri)?;
+        let (sub, _) = group_preamble(&st, &kind, &sub, &uri)?;
         let given = parse_body(&body)?;
         let tags = match given.get("tags") {
             None | Some(Value::Null) => None,
@@ -300,10 +294,7 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> Response {
     respond((|| {
-        if !kind_is(&kind, "resourcegroups") {
-            return Err(unknown_kind(&kind));
-        }
-        let (sub, version) = preamble(&st, &sub, &uri)?;
+        let (sub, version) = group_preamble(&st, &kind, &sub, &uri)?;
         let k = key(&sub, &name);
         let op = st.store.write(|db| {
             let mut doc = db.get(GROUPS, &k)?.ok_or_else(|| not_found(&name))?;
