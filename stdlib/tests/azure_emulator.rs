@@ -2,74 +2,13 @@
 //! re-runs, plan mode, the region conflict, the name checks, provider registration and
 //! faults.
 
-use comgmt_emulator::{EmulatorConfig, EmulatorHandle, FaultSpec, Surface};
+mod common;
+
+use comgmt_emulator::{EmulatorConfig, FaultSpec, Surface};
 use comgmt_stdlib::change::Action;
 use comgmt_stdlib::error::find_module_error;
-use comgmt_stdlib::testing::{run_in, TestRun};
 use comgmt_stdlib::{ErrorKind, Mode};
-
-struct Lab {
-    rt: tokio::runtime::Runtime,
-    emu: Option<EmulatorHandle>,
-    dir: tempfile::TempDir,
-}
-
-impl Lab {
-    fn start(config: EmulatorConfig) -> Lab {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let emu = rt.block_on(comgmt_emulator::start(config)).unwrap();
-        Lab {
-            rt,
-            emu: Some(emu),
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-    fn new() -> Lab {
-        Self::start(EmulatorConfig::default())
-    }
-    fn emu(&self) -> &EmulatorHandle {
-        self.emu.as_ref().unwrap()
-    }
-    fn run(&self, mode: Mode) -> TestRun {
-        run_in(
-            mode,
-            self.dir.path(),
-            self.emu().url(),
-            self.emu().tenant_id(),
-        )
-    }
-    /// ARM requests answered so far that could change state: (method, path).
-    fn arm_writes(&self) -> Vec<(String, String)> {
-        self.emu()
-            .requests()
-            .into_iter()
-            .filter(|r| r.surface == Surface::Arm && r.write)
-            .map(|r| (r.method, r.path))
-            .collect()
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        if let Some(h) = self.emu.take() {
-            self.rt.block_on(h.shutdown());
-        }
-    }
-}
-
-fn changes(run: &TestRun) -> Vec<(Action, String, String)> {
-    run.output
-        .changes
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|c| (c.action, c.object.clone(), c.key.clone()))
-        .collect()
-}
+use common::{changes, Lab};
 
 const SETUP: &str = r#"
 let sub = azure::subscription();

@@ -9,17 +9,7 @@ use comgmt_stdlib::change::Action;
 use comgmt_stdlib::error::find_module_error;
 use comgmt_stdlib::testing::TestRun;
 use comgmt_stdlib::{ErrorKind, Mode};
-use common::Lab;
-
-/// ARM requests answered so far that could change state: (method, path).
-fn arm_writes(lab: &Lab) -> Vec<(String, String)> {
-    lab.emu()
-        .requests()
-        .into_iter()
-        .filter(|r| r.surface == Surface::Arm && r.write)
-        .map(|r| (r.method, r.path))
-        .collect()
-}
+use common::{changes, Lab};
 
 fn arm_requests(lab: &Lab) -> usize {
     lab.emu()
@@ -27,16 +17,6 @@ fn arm_requests(lab: &Lab) -> usize {
         .into_iter()
         .filter(|r| r.surface == Surface::Arm)
         .count()
-}
-
-fn changes(run: &TestRun) -> Vec<(Action, String, String)> {
-    run.output
-        .changes
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|c| (c.action, c.object.clone(), c.key.clone()))
-        .collect()
 }
 
 fn lines(run: &TestRun) -> String {
@@ -95,7 +75,7 @@ fn the_record_is_ensured_once_and_a_ttl_change_is_an_update() {
         c[2].2.ends_with("/dnsZones/contoso.com/CNAME/GraniteFalls"),
         "{c:?}"
     );
-    let writes = arm_writes(&lab);
+    let writes = lab.arm_writes();
     assert_eq!(writes.len(), 3, "{writes:?}");
     assert!(writes[2].1.contains("/CNAME/GraniteFalls?"), "{writes:?}");
 
@@ -111,7 +91,7 @@ fn the_record_is_ensured_once_and_a_ttl_change_is_an_update() {
         .unwrap();
     let c = changes(&again);
     assert!(c.iter().all(|(a, _, _)| *a == Action::Unchanged), "{c:?}");
-    assert_eq!(arm_writes(&lab).len(), 3, "a re-run writes nothing");
+    assert_eq!(lab.arm_writes().len(), 3, "a re-run writes nothing");
 
     // A new TTL is an update, by PUT of the same record set.
     let third = lab.run(Mode::Apply);
@@ -120,7 +100,7 @@ fn the_record_is_ensured_once_and_a_ttl_change_is_an_update() {
     let c = changes(&third);
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].0, Action::Update);
-    let writes = arm_writes(&lab);
+    let writes = lab.arm_writes();
     assert_eq!(writes.len(), 4);
     assert_eq!(writes[3].0, "PUT");
     assert_eq!(writes[3].1, writes[2].1);
@@ -130,7 +110,7 @@ fn the_record_is_ensured_once_and_a_ttl_change_is_an_update() {
 fn a_plan_writes_nothing_and_shows_the_record() {
     let lab = Lab::new();
     lab.run(Mode::Apply).engine.run(ZONE).unwrap();
-    let before = arm_writes(&lab).len();
+    let before = lab.arm_writes().len();
     let plan = lab.run(Mode::Plan);
     let record: String = plan
         .engine
@@ -143,7 +123,7 @@ fn a_plan_writes_nothing_and_shows_the_record() {
     let c = changes(&plan);
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].0, Action::Create);
-    assert_eq!(arm_writes(&lab).len(), before, "a plan writes nothing");
+    assert_eq!(lab.arm_writes().len(), before, "a plan writes nothing");
 
     // A whole plan from nothing: the zone is not there yet, the record is planned anyway.
     let fresh = Lab::new();
@@ -159,7 +139,7 @@ fn a_plan_writes_nothing_and_shows_the_record() {
         "{}",
         lines(&plan)
     );
-    assert!(arm_writes(&fresh).is_empty());
+    assert!(fresh.arm_writes().is_empty());
 }
 
 #[test]
@@ -199,7 +179,7 @@ fn a_missing_zone_is_a_clear_error() {
     run.engine
         .run(r#"azure::resource_group("dns-rg", "westus");"#)
         .unwrap();
-    let before = arm_writes(&lab).len();
+    let before = lab.arm_writes().len();
     let err = run.engine.run(&cname(3600)).unwrap_err();
     let e = find_module_error(&err).unwrap();
     assert_eq!(e.kind, ErrorKind::NotFound, "{e:?}");
@@ -212,7 +192,7 @@ fn a_missing_zone_is_a_clear_error() {
         e.hint.as_deref().unwrap_or_default().contains("dns::zone("),
         "{e:?}"
     );
-    assert_eq!(arm_writes(&lab).len(), before, "nothing was sent");
+    assert_eq!(lab.arm_writes().len(), before, "nothing was sent");
 }
 
 #[test]

@@ -4,7 +4,8 @@
 // Each test binary compiles this module and uses only part of it.
 #![allow(dead_code)]
 
-use comgmt_emulator::{EmulatorConfig, EmulatorHandle};
+use comgmt_emulator::{EmulatorConfig, EmulatorHandle, Surface};
+use comgmt_stdlib::change::Action;
 use comgmt_stdlib::cloud::{Cloud, CloudConfig};
 use comgmt_stdlib::testing::{run_in, TestRun};
 use comgmt_stdlib::Mode;
@@ -63,6 +64,16 @@ impl Lab {
         )
     }
 
+    /// ARM requests answered so far that could change state: (method, path).
+    pub fn arm_writes(&self) -> Vec<(String, String)> {
+        self.emu()
+            .requests()
+            .into_iter()
+            .filter(|r| r.surface == Surface::Arm && r.write)
+            .map(|r| (r.method, r.path))
+            .collect()
+    }
+
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
         self.rt.block_on(f)
     }
@@ -74,4 +85,15 @@ impl Drop for Lab {
             self.rt.block_on(h.shutdown());
         }
     }
+}
+
+/// What a run reported: (action, kind of object, key), in order.
+pub fn changes(run: &TestRun) -> Vec<(Action, String, String)> {
+    run.output
+        .changes
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|c| (c.action, c.object.clone(), c.key.clone()))
+        .collect()
 }
