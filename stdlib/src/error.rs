@@ -105,6 +105,24 @@ impl ModuleError {
         self.hint = Some(hint.into());
         self
     }
+    /// A service's answer: its error code, HTTP status and request id, and a hint when
+    /// the surface has one for this kind of failure.
+    pub fn from_service(
+        kind: ErrorKind,
+        message: impl Into<String>,
+        code: Option<String>,
+        status: u16,
+        request_id: Option<String>,
+        hint: Option<String>,
+    ) -> Self {
+        ModuleError {
+            remote_code: code,
+            status: Some(status),
+            request_id,
+            hint,
+            ..Self::new(kind, message)
+        }
+    }
     /// An I/O error on `path`, with the OS reason.
     pub fn io_at(action: &str, path: &std::path::Path, err: &std::io::Error) -> Self {
         Self::io(format!("cannot {action} {}: {err}", path.display()))

@@ -271,15 +271,14 @@ pub fn admin_error(
         }
         _ => None,
     };
-    let mut e = ModuleError::new(
+    ModuleError::from_service(
         kind,
         format!("AdminService {method} {}: {message}", url.path()),
-    );
-    e.remote_code = code;
-    e.status = Some(status.as_u16());
-    e.request_id = request_id;
-    e.hint = hint.map(str::to_string);
-    e
+        code,
+        status.as_u16(),
+        request_id,
+        hint.map(str::to_string),
+    )
 }
 
 #[cfg(test)]

@@ -375,12 +375,14 @@ pub fn arm_error(
         }
         _ => None,
     };
-    let mut e = ModuleError::new(kind, format!("ARM {method} {}: {message}", url.path()));
-    e.remote_code = code;
-    e.status = Some(status.as_u16());
-    e.request_id = request_id;
-    e.hint = hint.map(str::to_string);
-    e
+    ModuleError::from_service(
+        kind,
+        format!("ARM {method} {}: {message}", url.path()),
+        code,
+        status.as_u16(),
+        request_id,
+        hint.map(str::to_string),
+    )
 }
 
 #[cfg(test)]

@@ -213,15 +213,14 @@ pub fn storage_error(
         ),
         _ => None,
     };
-    let mut e = ModuleError::new(
+    ModuleError::from_service(
         kind,
         format!("Azure Storage PUT {}: {message}", redact(url)),
-    );
-    e.remote_code = code;
-    e.status = Some(status.as_u16());
-    e.request_id = request_id;
-    e.hint = hint.map(str::to_string);
-    e
+        code,
+        status.as_u16(),
+        request_id,
+        hint.map(str::to_string),
+    )
 }
 
 /// The text of the first `<tag>…</tag>`; Storage error bodies are this flat.

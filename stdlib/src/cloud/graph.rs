@@ -270,12 +270,14 @@ pub fn graph_error(
         }
         _ => None,
     };
-    let mut e = ModuleError::new(kind, format!("Graph {method} {}: {message}", url.path()));
-    e.remote_code = code;
-    e.status = Some(status.as_u16());
-    e.request_id = request_id;
-    e.hint = hint;
-    e
+    ModuleError::from_service(
+        kind,
+        format!("Graph {method} {}: {message}", url.path()),
+        code,
+        status.as_u16(),
+        request_id,
+        hint,
+    )
 }
 
 #[cfg(test)]
