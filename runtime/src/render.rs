@@ -131,7 +131,12 @@ impl Console {
                 let _ = writeln!(w);
             }
         }
-        if let Some(cmd) = r.equivalent.as_ref().filter(|_| !r.applied) {
+        if let Some(cmd) = r
+            .equivalent
+            .as_ref()
+            .filter(|_| !r.applied)
+            .map(|e| &e.command)
+        {
             let _ = writeln!(w, "    # by hand: {cmd}");
         }
         for f in &r.fields {

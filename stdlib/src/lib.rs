@@ -25,6 +25,7 @@ pub mod dns;
 pub mod entra;
 pub mod globals;
 pub mod logs;
+pub mod site;
 
 pub use context::{Ctx, Mode};
 pub use error::{ErrorKind, ModuleError};
@@ -63,6 +64,13 @@ pub const MODULES: &[ScriptModule] = &[
         build: entra::module,
         options: entra::option_specs,
         types: entra::register_types,
+    },
+    ScriptModule {
+        name: "site",
+        summary: "The ConfigMgr site: the Entra apps and Azure service imported into it, and Entra user discovery.",
+        build: site::module,
+        options: site::option_specs,
+        types: site::register_types,
     },
     ScriptModule {
         name: "logs",

@@ -17,7 +17,7 @@ pub use diff::{
     create_fields, diff, merge, patch_body, ArrayKeys, FieldChange, DEFAULT_ARRAY_KEYS,
 };
 pub use known::{Known, AFTER_APPLY_TEXT};
-pub use record::{Action, ChangeRecord, Summary};
+pub use record::{Action, ChangeRecord, Equivalent, Shell, Summary};
 pub use resource::{ensure, Op, Outcome, Resource, ResourceId, Written};
 
 /// Proof that the holder is the write path in apply mode. Its field is private, so no

@@ -51,9 +51,54 @@ pub struct ChangeRecord {
     /// Every request the write sent, in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub request_ids: Vec<String>,
-    /// The command that makes the same change by hand (`az …`), when there is one.
+    /// The command that makes the same change by hand (`az …` or a ConfigurationManager
+    /// cmdlet), when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub equivalent: Option<String>,
+    pub equivalent: Option<Equivalent>,
+}
+
+/// Which shell an [`Equivalent`] command is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Shell {
+    /// The Azure CLI.
+    Az,
+    /// Windows PowerShell with the ConfigurationManager module, on the site drive.
+    PowerShell,
+}
+
+/// The command an admin would type for the same change. Never holds a secret: a
+/// command that needs one names a PowerShell variable, and `prelude` has the line that
+/// asks for it (`$x = Read-Host -AsSecureString …`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Equivalent {
+    pub shell: Shell,
+    pub command: String,
+    /// Lines the command needs first (secret prompts), shared by commands that name the
+    /// same variable.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub prelude: Vec<String>,
+}
+
+impl Equivalent {
+    pub fn az(command: impl Into<String>) -> Self {
+        Equivalent {
+            shell: Shell::Az,
+            command: command.into(),
+            prelude: Vec::new(),
+        }
+    }
+    pub fn powershell(command: impl Into<String>) -> Self {
+        Equivalent {
+            shell: Shell::PowerShell,
+            command: command.into(),
+            prelude: Vec::new(),
+        }
+    }
+    pub fn with_prelude(mut self, line: impl Into<String>) -> Self {
+        self.prelude.push(line.into());
+        self
+    }
 }
 
 /// Counts for the end-of-run summary.

@@ -122,9 +122,10 @@ pub trait Resource {
         Vec::new()
     }
 
-    /// The command an admin would type for the same change (an `az` line), shown with
-    /// the plan so a change can be made or reviewed by hand. Never holds a secret.
-    fn equivalent(&self) -> Option<String> {
+    /// The command an admin would type for the same change (an `az` line or a
+    /// ConfigurationManager cmdlet), shown with the plan so a change can be made or
+    /// reviewed by hand. Never holds a secret.
+    fn equivalent(&self) -> Option<super::Equivalent> {
         None
     }
 

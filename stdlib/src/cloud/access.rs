@@ -40,6 +40,10 @@ impl<'a> Reader<'a> {
     pub fn subscription(&self) -> Option<&'a str> {
         self.cloud.config.subscription.as_deref()
     }
+    /// The site server's log folder, when the target names one.
+    pub fn site_log_dir(&self) -> Option<&'a Path> {
+        self.cloud.config.site_log_dir.as_deref()
+    }
     /// The AdminService, or an error saying the target has none.
     pub fn admin_service(&self) -> Result<AdminReader<'a>> {
         self.cloud.admin_service().map(AdminReader)

@@ -83,6 +83,10 @@ pub struct CloudConfig {
     /// The Azure subscription ARM modules work in when a script names none (a
     /// profile's `subscription`); `None`: the one subscription the identity sees.
     pub subscription: Option<String>,
+    /// The folder the site server writes its logs to, as this machine reaches it (a
+    /// share such as `\\CM01\SMS_ABC\Logs`, or the emulator's log folder); `None`
+    /// when the profile names none.
+    pub site_log_dir: Option<std::path::PathBuf>,
     pub credential: Credential,
     /// Extra trusted roots (PEM), for an emulator served over HTTPS with its own CA.
     /// Certificate verification itself is never turned off.
@@ -109,6 +113,7 @@ impl CloudConfig {
             arm: Endpoint::bearer(root(endpoints::ARM)?, endpoints::ARM_RESOURCE),
             admin_service: None,
             subscription: None,
+            site_log_dir: None,
             credential,
             extra_roots_pem: Vec::new(),
             retry: RetryPolicy::default(),
@@ -134,6 +139,7 @@ impl CloudConfig {
                 &endpoints::default_server_app_uri(tenant),
             )),
             subscription: None,
+            site_log_dir: None,
             credential: Credential::ClientSecret {
                 client_id: EMULATOR_CLIENT_ID.into(),
                 secret: Secret::new(EMULATOR_CLIENT_SECRET),

@@ -157,6 +157,8 @@ pub struct ClientSecret {
     pub key_id: Known<String>,
     pub display_name: String,
     pub end_date_time: String,
+    /// The validity asked for (1 or 2 years), for a replacement.
+    pub years: u8,
     pub value: Option<Secret>,
     pub created: bool,
 }

@@ -67,16 +67,18 @@ impl Resource for ProviderRegistration {
         Ok(json!({"registrationState": REGISTERED}))
     }
 
-    fn equivalent(&self) -> Option<String> {
-        Some(crate::azure::model::az_command(&[
-            "provider",
-            "register",
-            "--subscription",
-            &self.subscription,
-            "--namespace",
-            &self.namespace,
-            "--wait",
-        ]))
+    fn equivalent(&self) -> Option<crate::change::Equivalent> {
+        Some(crate::change::Equivalent::az(
+            crate::azure::model::az_command(&[
+                "provider",
+                "register",
+                "--subscription",
+                &self.subscription,
+                "--namespace",
+                &self.namespace,
+                "--wait",
+            ]),
+        ))
     }
 
     async fn write(&self, w: &Writer<'_>, op: Op<'_>) -> Result<Written> {

@@ -75,7 +75,7 @@ impl Resource for Group<'_> {
         }
     }
 
-    fn equivalent(&self) -> Option<String> {
+    fn equivalent(&self) -> Option<crate::change::Equivalent> {
         let tags: Vec<String> = self
             .tags
             .into_iter()
@@ -96,7 +96,9 @@ impl Resource for Group<'_> {
             args.push("--tags");
             args.extend(tags.iter().map(String::as_str));
         }
-        Some(crate::azure::model::az_command(&args))
+        Some(crate::change::Equivalent::az(
+            crate::azure::model::az_command(&args),
+        ))
     }
 
     async fn write(&self, w: &Writer<'_>, op: Op<'_>) -> Result<Written> {

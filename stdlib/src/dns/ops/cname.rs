@@ -114,27 +114,29 @@ impl Resource for RecordSet {
         Ok(body)
     }
 
-    fn equivalent(&self) -> Option<String> {
+    fn equivalent(&self) -> Option<crate::change::Equivalent> {
         let ttl = self.ttl.to_string();
-        Some(crate::azure::model::az_command(&[
-            "network",
-            "dns",
-            "record-set",
-            "cname",
-            "set-record",
-            "--subscription",
-            &self.subscription,
-            "--resource-group",
-            &self.resource_group,
-            "--zone-name",
-            &self.zone,
-            "--record-set-name",
-            &self.relative,
-            "--cname",
-            &self.target,
-            "--ttl",
-            &ttl,
-        ]))
+        Some(crate::change::Equivalent::az(
+            crate::azure::model::az_command(&[
+                "network",
+                "dns",
+                "record-set",
+                "cname",
+                "set-record",
+                "--subscription",
+                &self.subscription,
+                "--resource-group",
+                &self.resource_group,
+                "--zone-name",
+                &self.zone,
+                "--record-set-name",
+                &self.relative,
+                "--cname",
+                &self.target,
+                "--ttl",
+                &ttl,
+            ]),
+        ))
     }
 
     async fn write(&self, w: &Writer<'_>, op: Op<'_>) -> Result<Written> {

@@ -45,19 +45,21 @@ impl Resource for Zone {
         }
     }
 
-    fn equivalent(&self) -> Option<String> {
-        Some(crate::azure::model::az_command(&[
-            "network",
-            "dns",
-            "zone",
-            "create",
-            "--subscription",
-            &self.subscription,
-            "--resource-group",
-            &self.resource_group,
-            "--name",
-            &self.name,
-        ]))
+    fn equivalent(&self) -> Option<crate::change::Equivalent> {
+        Some(crate::change::Equivalent::az(
+            crate::azure::model::az_command(&[
+                "network",
+                "dns",
+                "zone",
+                "create",
+                "--subscription",
+                &self.subscription,
+                "--resource-group",
+                &self.resource_group,
+                "--name",
+                &self.name,
+            ]),
+        ))
     }
 
     async fn write(&self, w: &Writer<'_>, op: Op<'_>) -> Result<Written> {

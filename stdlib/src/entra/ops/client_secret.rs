@@ -20,6 +20,9 @@ pub struct AppSecret<'a> {
     /// The text `addPassword` answered, taken out of the reply at once so it never
     /// sits in a JSON value that could be reported.
     made: Mutex<Option<Secret>>,
+    /// Add a new secret even when a valid one exists: the site needs a secret whose
+    /// text this run holds (Graph shows it only when it is made).
+    force: bool,
 }
 
 impl<'a> AppSecret<'a> {
@@ -29,6 +32,15 @@ impl<'a> AppSecret<'a> {
             opts,
             now: time::OffsetDateTime::now_utc(),
             made: Mutex::new(None),
+            force: false,
+        }
+    }
+
+    /// A secret that is always added, whatever secrets the app holds.
+    pub fn forced(app: &'a EntraApp, opts: &'a SecretOptions) -> Self {
+        AppSecret {
+            force: true,
+            ..AppSecret::new(app, opts)
         }
     }
 
@@ -58,7 +70,7 @@ impl Resource for AppSecret<'_> {
 
     /// The newest secret with this name that stays valid past the renewal window.
     fn observe(&self, ctx: &Ctx) -> Result<Option<Value>> {
-        let Some(id) = self.app.id.value() else {
+        let Some(id) = self.app.id.value().filter(|_| !self.force) else {
             return Ok(None);
         };
         let current = ctx.block_on(ctx.read().graph().get(
@@ -121,6 +133,7 @@ impl Resource for AppSecret<'_> {
             key_id: Known::Value(str_of(c, "keyId")),
             display_name: self.opts.display_name.clone(),
             end_date_time: str_of(c, "endDateTime"),
+            years: self.opts.years,
             created: value.is_some(),
             value,
         };
@@ -131,6 +144,7 @@ impl Resource for AppSecret<'_> {
                 key_id: Known::AfterApply,
                 display_name: self.opts.display_name.clone(),
                 end_date_time: str_of(&desired["passwordCredential"], "endDateTime"),
+                years: self.opts.years,
                 value: None,
                 created: false,
             },

@@ -11,7 +11,7 @@ mod server_app;
 mod service_principal;
 
 pub use consent::grant_admin_consent;
-pub use directory::{find_app, tenant};
+pub use directory::{app_by_app_id, find_app, parse_time, tenant};
 
 use crate::change::{ensure, Known};
 use crate::context::Ctx;
@@ -90,6 +90,13 @@ pub fn ensure_client_secret(
 ) -> Result<ClientSecret> {
     opts.validate()?;
     ensure(ctx, client_secret::AppSecret::new(app, opts))
+}
+
+/// Add a new client secret now, even when a valid one exists (the site needs a secret
+/// whose text this run holds; Graph shows the text only when it is made).
+pub fn add_client_secret(ctx: &Ctx, app: &EntraApp, opts: &SecretOptions) -> Result<ClientSecret> {
+    opts.validate()?;
+    ensure(ctx, client_secret::AppSecret::forced(app, opts))
 }
 
 fn non_empty(function: &str, name: &str) -> Result<()> {
