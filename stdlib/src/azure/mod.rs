@@ -12,6 +12,7 @@ use crate::error::at;
 use crate::options;
 use crate::values::strings;
 use objects::{CmgNameCheck, Provider, ResourceGroup, Subscription};
+use ops::RoleAssignment;
 use rhai::plugin::*;
 use rhai::{Array, Map};
 
@@ -44,6 +45,37 @@ fn name_check_map(c: CmgNameCheck) -> Map {
         .collect();
     m.insert("checks".into(), checks.into());
     m
+}
+
+/// The service principal object id (and a label) of an `EntraApp` or an id string.
+fn principal_of(principal: Dynamic) -> Result<(String, String), crate::error::ModuleError> {
+    use crate::entra::objects::EntraApp;
+    if principal.is::<EntraApp>() {
+        let app = principal.cast::<EntraApp>();
+        return match app.service_principal_id.value() {
+            Some(id) => Ok((id.clone(), app.display_name.clone())),
+            // A plan that creates the app: its service principal has no id yet.
+            None => Ok((
+                crate::change::Known::<String>::AfterApply
+                    .text()
+                    .to_string(),
+                app.display_name.clone(),
+            )),
+        };
+    }
+    if principal.is_string() {
+        let id = principal.into_string().unwrap_or_default();
+        if uuid::Uuid::parse_str(&id).is_ok() {
+            return Ok((id.clone(), id));
+        }
+        return Err(crate::error::ModuleError::validation(format!(
+            "azure::role_assignment: {id:?} is not a service principal object id (a GUID)"
+        )));
+    }
+    Err(crate::error::ModuleError::validation(format!(
+        "azure::role_assignment: the principal must be an app from entra::server_app or a service principal object id, not {}",
+        principal.type_name()
+    )))
 }
 
 #[export_module]
@@ -249,6 +281,112 @@ pub mod api {
         Ok(name_check_map(r))
     }
 
+    /// Ensure an Azure role for an app's service principal, on the subscription.
+    ///
+    /// See `role_assignment(principal, role, options)`.
+    ///
+    /// # Returns
+    /// A `RoleAssignment`.
+    ///
+    /// # Permission
+    /// Azure RBAC: `Microsoft.Authorization/roleAssignments/write` (Owner or User Access Administrator).
+    ///
+    /// # Example
+    /// ```rhai
+    /// let a = azure::role_assignment(server_app, "Contributor");
+    /// ```
+    #[rhai_fn(name = "role_assignment", return_raw)]
+    pub fn role_assignment_default(
+        ctx: NativeCallContext,
+        principal: Dynamic,
+        role: &str,
+    ) -> Result<RoleAssignment, Box<EvalAltResult>> {
+        role_assignment(ctx, principal, role, Map::new())
+    }
+
+    /// Ensure an Azure RBAC role for a service principal at the subscription or a
+    /// resource group: the role the site's server app needs to deploy the CMG.
+    ///
+    /// Since version 2309 the site deploys the CMG with its server app (no first-party
+    /// app), so the server app's service principal needs Contributor on the CMG's
+    /// resource group (or the subscription). An assignment of the role at that scope, or
+    /// inherited from the subscription, is enough: nothing is written then. Otherwise it
+    /// is created by PUT under a name derived from the scope, role and principal, so two
+    /// runs make one assignment; one made meanwhile under another name
+    /// (`RoleAssignmentExists`) counts as done. A service principal made moments before
+    /// is retried while ARM does not see it yet (`PrincipalNotFound`).
+    ///
+    /// # Options
+    /// - `resource_group` (string, optional): assign at this resource group; default: the subscription.
+    /// - `subscription` (string, optional): the subscription id; default `azure::subscription()`.
+    ///
+    /// # Returns
+    /// A `RoleAssignment`: `id`, `role`, `scope` (where it is assigned), `principal_id`,
+    /// `inherited` (true when it comes from the subscription).
+    ///
+    /// # Permission
+    /// Azure RBAC: `Microsoft.Authorization/roleAssignments/write` at the scope (Owner or
+    /// User Access Administrator).
+    ///
+    /// # Example
+    /// ```rhai
+    /// let a = azure::role_assignment(server_app, "Contributor", #{ resource_group: "cmg-rg" });
+    /// print(`${a.role} on ${a.scope}${if a.inherited { " (inherited)" } else { "" }}`);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn role_assignment(
+        ctx: NativeCallContext,
+        principal: Dynamic,
+        role: &str,
+        options: Map,
+    ) -> Result<RoleAssignment, Box<EvalAltResult>> {
+        let run = Ctx::of(&ctx)?;
+        let opts: model::RoleOptions =
+            options::parse("azure::role_assignment", options).map_err(at(&ctx))?;
+        let (principal_id, label) = principal_of(principal).map_err(at(&ctx))?;
+        let subscription =
+            ops::subscription_id(&run, opts.subscription.as_deref()).map_err(at(&ctx))?;
+        let scope = match &opts.resource_group {
+            Some(rg) => {
+                model::check_resource_group_name(rg).map_err(at(&ctx))?;
+                format!("/subscriptions/{subscription}/resourceGroups/{rg}")
+            }
+            None => format!("/subscriptions/{subscription}"),
+        };
+        ops::ensure_role(&run, &subscription, &scope, role, &principal_id, &label).map_err(at(&ctx))
+    }
+
+    /// The assignment's resource id.
+    #[rhai_fn(global, get = "id", pure)]
+    pub fn ra_id(a: &mut RoleAssignment) -> String {
+        a.id.clone()
+    }
+    /// The role's name (`Contributor`).
+    #[rhai_fn(global, get = "role", pure)]
+    pub fn ra_role(a: &mut RoleAssignment) -> String {
+        a.role.clone()
+    }
+    /// Where the role is assigned.
+    #[rhai_fn(global, get = "scope", pure)]
+    pub fn ra_scope(a: &mut RoleAssignment) -> String {
+        a.scope.clone()
+    }
+    /// The service principal's object id.
+    #[rhai_fn(global, get = "principal_id", pure)]
+    pub fn ra_principal_id(a: &mut RoleAssignment) -> String {
+        a.principal_id.clone()
+    }
+    /// True when the role comes from the subscription.
+    #[rhai_fn(global, get = "inherited", pure)]
+    pub fn ra_inherited(a: &mut RoleAssignment) -> bool {
+        a.inherited
+    }
+    /// One line: role, scope.
+    #[rhai_fn(global, name = "to_string", name = "to_debug", pure)]
+    pub fn ra_to_string(a: &mut RoleAssignment) -> String {
+        format!("{} for {} on {}", a.role, a.principal_id, a.scope)
+    }
+
     /// Subscription id (a GUID).
     #[rhai_fn(global, get = "id", pure)]
     pub fn sub_id(s: &mut Subscription) -> String {
@@ -321,6 +459,7 @@ pub fn option_specs() -> Vec<options::OptionSpec> {
         OptionSpec::of::<model::ProvidersOptions>("azure::providers", &[]),
         OptionSpec::of::<model::ResourceGroupOptions>("azure::resource_group", &[]),
         OptionSpec::of::<model::CheckNameOptions>("azure::check_cmg_name", &[]),
+        OptionSpec::of::<model::RoleOptions>("azure::role_assignment", &[]),
     ]
 }
 
@@ -331,6 +470,11 @@ pub fn register_types(types: &mut rhai::Module) {
         types,
         "Subscription",
         "An Azure subscription, from `azure::subscription`.",
+    );
+    document_type::<RoleAssignment>(
+        types,
+        "RoleAssignment",
+        "An Azure role for a service principal at a scope, from `azure::role_assignment`.",
     );
     document_type::<ResourceGroup>(
         types,

@@ -52,6 +52,14 @@ impl ProvidersOptions {
     }
 }
 
+/// Options of `azure::role_assignment`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleOptions {
+    pub resource_group: Option<String>,
+    pub subscription: Option<String>,
+}
+
 /// Options of `azure::resource_group`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

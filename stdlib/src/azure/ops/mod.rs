@@ -5,11 +5,13 @@
 mod names;
 mod provider;
 mod resource_group;
+mod role;
 mod subscription;
 
 pub use names::check_cmg_name;
 pub use provider::ensure_providers;
 pub use resource_group::ensure_resource_group;
+pub use role::{can_deploy, ensure_role, RoleAssignment, AUTHORIZATION_API};
 pub use subscription::{subscription, subscription_id};
 
 /// The module name in plans and the journal.

@@ -15,7 +15,7 @@ use crate::secret::Secret;
 use serde_json::{json, Value};
 use std::cell::Cell;
 
-pub struct WmiRow<'a> {
+pub struct WmiRow {
     pub module: &'static str,
     /// "Entra app in the site".
     pub kind: &'static str,
@@ -32,13 +32,16 @@ pub struct WmiRow<'a> {
     /// Properties a plan cannot know (ids of rows not made yet).
     pub unknown: Vec<&'static str>,
     /// Sent with a create or an update, never shown: (property, value).
-    pub secret: Option<(&'static str, &'a Secret)>,
+    pub secrets: Vec<(&'static str, Secret)>,
+    /// Properties compared (and shown in a plan) but never sent: the service derives
+    /// them (a certificate's thumbprint, from the PFX that is sent).
+    pub derived: Vec<&'static str>,
     pub create_equivalent: Option<Equivalent>,
     pub update_equivalent: Option<Equivalent>,
     pub(crate) found: Cell<bool>,
 }
 
-impl<'a> WmiRow<'a> {
+impl WmiRow {
     pub fn new(
         module: &'static str,
         kind: &'static str,
@@ -56,7 +59,8 @@ impl<'a> WmiRow<'a> {
             label: label.into(),
             body,
             unknown: Vec::new(),
-            secret: None,
+            secrets: Vec::new(),
+            derived: Vec::new(),
             create_equivalent: None,
             update_equivalent: None,
             found: Cell::new(false),
@@ -92,16 +96,22 @@ impl<'a> WmiRow<'a> {
         Ok(rows.into_iter().next())
     }
 
-    fn with_secret(&self, body: &Value) -> Value {
+    /// What is sent: the body without derived properties, with the secrets.
+    fn outgoing(&self, body: &Value) -> Value {
         let mut out = body.clone();
-        if let (Some((prop, s)), Value::Object(m)) = (self.secret, &mut out) {
-            m.insert(prop.to_string(), json!(s.expose()));
+        if let Value::Object(m) = &mut out {
+            for d in &self.derived {
+                m.remove(*d);
+            }
+            for (prop, s) in &self.secrets {
+                m.insert(prop.to_string(), json!(s.expose()));
+            }
         }
         out
     }
 }
 
-impl Resource for WmiRow<'_> {
+impl Resource for WmiRow {
     type Output = Known<Value>;
 
     fn id(&self, _observed: Option<&Value>) -> ResourceId {
@@ -144,7 +154,7 @@ impl Resource for WmiRow<'_> {
     async fn write(&self, w: &Writer<'_>, op: Op<'_>) -> Result<Written> {
         let admin = w.admin_service()?;
         let (row, patch) = match op {
-            Op::Create { body } => match admin.post(self.class, &self.with_secret(body)).await {
+            Op::Create { body } => match admin.post(self.class, &self.outgoing(body)).await {
                 Ok(r) => return Ok(Written::new(r.body)),
                 // Another run made the row between our read and this create: change
                 // that one instead.
@@ -161,7 +171,7 @@ impl Resource for WmiRow<'_> {
             } => (observed.clone(), patch.clone()),
         };
         let path = self.key_path(&row)?;
-        let r = admin.patch(&path, &self.with_secret(&patch)).await?;
+        let r = admin.patch(&path, &self.outgoing(&patch)).await?;
         Ok(Written::new(r.body))
     }
 

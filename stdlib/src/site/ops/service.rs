@@ -89,7 +89,7 @@ pub fn ensure_azure_service(
         ("TenantDB_ID", tenant_db.is_known()),
         ("SecretKeyExpiry", expiry.is_known()),
     ]);
-    server_row.secret = value.as_ref().map(|v| ("SecretKey", v));
+    server_row.secrets = value.map(|v| ("SecretKey", v)).into_iter().collect();
     server_row.create_equivalent = Some(
         Equivalent::powershell(format!(
             "Import-CMAADServerApplication -AppName {} -ClientId {} -SecretKey {SECRET_VAR} -SecretKeyExpiry {} -TenantId {} -TenantName {} -AppIdUri {} -AzureEnvironmentOption {}",
