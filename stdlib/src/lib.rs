@@ -88,6 +88,13 @@ pub const MODULES: &[ScriptModule] = &[
         types: azure::register_types,
     },
     ScriptModule {
+        name: "cmg",
+        summary: "The cloud management gateway: created through the site, followed in Azure, scaled, stopped and started.",
+        build: cmg::module,
+        options: cmg::option_specs,
+        types: cmg::register_types,
+    },
+    ScriptModule {
         name: "dns",
         summary:
             "DNS: the CMG's CNAME record (service name -> deployment name) and Azure DNS zones.",

@@ -47,10 +47,11 @@ pub fn check_instances(n: i64) -> Result<u32> {
     if (MIN_INSTANCES..=MAX_INSTANCES).contains(&n) {
         Ok(n as u32)
     } else {
-        Err(ModuleError::validation(format!(
-            "vm_instances must be 1 to 16, not {n}"
-        ))
-        .with_hint("the CMG wizard allows 1 to 16 VM instances; each handles about 6,000 clients"))
+        Err(
+            ModuleError::validation(format!("vm_instances must be 1 to 16, not {n}")).with_hint(
+                "the CMG wizard allows 1 to 16 VM instances; each handles about 6,000 clients",
+            ),
+        )
     }
 }
 
@@ -136,7 +137,10 @@ impl CmgOptions {
         let n = check_instances(self.vm_instances)?;
         let sku = vm_sku(&self.vm_size)?;
         let a = &self.alerts;
-        if a.warning_percent == 0 || a.warning_percent >= a.critical_percent || a.critical_percent > 100 {
+        if a.warning_percent == 0
+            || a.warning_percent >= a.critical_percent
+            || a.critical_percent > 100
+        {
             return Err(ModuleError::validation(format!(
                 "alerts: warning {}% and critical {}% must be 1 <= warning < critical <= 100",
                 a.warning_percent, a.critical_percent

@@ -25,8 +25,7 @@ pub const OWNER: &str = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
 pub const CONTRIBUTOR: &str = "b24988ac-6180-42a0-ab88-20f7cdc24c7c";
 
 /// Namespace for the assignment names this tool derives.
-const NAME_NAMESPACE: uuid::Uuid =
-    uuid::Uuid::from_u128(0x6d1c_2f0e_4b7a_4c1e_9a53_c0_6d_67_6d_74_00);
+const NAME_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6d1c_2f0e_4b7a_4c1e_9a53_c06d_676d_7400);
 
 /// An assignment as scripts see it.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ mod server_app;
 mod service_principal;
 
 pub use consent::grant_admin_consent;
-pub use directory::{app_by_app_id, find_app, parse_time, tenant};
+pub use directory::{app_by_app_id, find_app, parse_time, sp_by_app_id, tenant};
 
 use crate::change::{ensure, Known};
 use crate::context::Ctx;
