@@ -78,6 +78,11 @@ pub struct RunArgs {
     #[arg(long, conflicts_with_all = ["emulator_url", "profile"])]
     pub fresh: bool,
 
+    /// `plan` only: also write the site's changes as ConfigurationManager cmdlets to
+    /// FILE (a .ps1 with no secret in it), for sites that allow no AdminService writes.
+    #[arg(long, value_name = "FILE")]
+    pub powershell: Option<PathBuf>,
+
     #[command(flatten)]
     pub target: TargetArgs,
 }
@@ -170,6 +175,7 @@ impl RunArgs {
             mode,
             format: cli.output,
             verbose: cli.verbose,
+            powershell: self.powershell.clone(),
         }
     }
 }

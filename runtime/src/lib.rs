@@ -11,6 +11,7 @@ pub mod docs;
 pub mod engine;
 pub mod lock;
 pub mod logging;
+pub mod powershell;
 pub mod profile;
 pub mod render;
 pub mod repl;

@@ -35,6 +35,8 @@ pub struct Console {
     progress_on: bool,
     /// Whether a progress line is showing on stderr (cleared before any other output).
     progress_shown: Mutex<bool>,
+    /// The plan's ConfigMgr changes as cmdlets (`plan --powershell`).
+    pub powershell: crate::powershell::Collector,
 }
 
 impl Console {
@@ -47,6 +49,7 @@ impl Console {
             color: !no_color && std::io::stdout().is_terminal(),
             progress_on: format == OutputFormat::Text && std::io::stderr().is_terminal(),
             progress_shown: Mutex::new(false),
+            powershell: Default::default(),
         }
     }
 
@@ -173,6 +176,7 @@ impl Output for Console {
     }
 
     fn change(&self, record: &ChangeRecord) {
+        self.powershell.record(record);
         match self.format {
             OutputFormat::Text => self.text_change(record),
             OutputFormat::Json => {

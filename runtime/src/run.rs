@@ -28,6 +28,8 @@ pub struct RunOptions {
     pub mode: Mode,
     pub format: OutputFormat,
     pub verbose: u8,
+    /// `plan --powershell FILE`: where the site's changes go as cmdlets.
+    pub powershell: Option<PathBuf>,
 }
 
 /// The folder imports and relative paths resolve against.
@@ -41,6 +43,14 @@ pub fn script_dir(file: &Path) -> PathBuf {
 /// Run or plan a script; returns the exit code.
 pub fn execute(opts: &RunOptions) -> i32 {
     let format = opts.format;
+    if opts.powershell.is_some() && opts.mode == Mode::Apply {
+        diagnostics::emit_plain(
+            format,
+            "usage",
+            "--powershell goes with `comgmt plan`: a run makes the changes itself",
+        );
+        return crate::exit::USAGE;
+    }
     let text = match std::fs::read_to_string(&opts.file) {
         Ok(t) => t,
         Err(e) => {
@@ -227,6 +237,24 @@ fn run_script(
     match result {
         Ok(()) => {
             console.summary(&summary);
+            if let Some(path) = &opts.powershell {
+                let script = opts.file.display().to_string();
+                if let Err(e) = console.powershell.write(path, &script) {
+                    diagnostics::emit_plain(
+                        opts.format,
+                        "io",
+                        &format!("cannot write {}: {e}", path.display()),
+                    );
+                    return crate::exit::FAILURE;
+                }
+                if opts.format == OutputFormat::Text {
+                    let _ = writeln!(
+                        std::io::stderr().lock(),
+                        "the site's changes as PowerShell: {}",
+                        path.display()
+                    );
+                }
+            }
             crate::exit::OK
         }
         Err(err) => {
