@@ -26,11 +26,28 @@ pub struct AppState {
     pub local_addr: SocketAddr,
     pub device_flows: Mutex<HashMap<String, DeviceFlow>>,
     pub log: Arc<RequestLog>,
+    /// The CA certificate (PEM) the server's certificate chains to, when serving HTTPS;
+    /// the emulated site server trusts it when it calls the emulator's own endpoints.
+    pub ca_pem: Option<String>,
+    pub site: SiteSettings,
+}
+
+/// How the emulated site server behaves outside its API.
+pub struct SiteSettings {
+    /// Where its logs go.
+    pub log_dir: std::path::PathBuf,
+    pub udx_wording: crate::UdxWording,
 }
 
 pub type Shared = Arc<AppState>;
 
 impl AppState {
+    /// The emulator's own base URL, as its own components (the site server's discovery
+    /// agent) call it.
+    pub fn own_url(&self) -> String {
+        format!("{}://{}/", self.scheme, self.local_addr)
+    }
+
     /// The base URL as the client addressed us (`Host` or the HTTP/2 authority), so links
     /// we hand out (nextLink, verification_uri) work under `localhost` and `127.0.0.1`.
     pub fn base_url(&self, uri: &Uri, headers: &HeaderMap) -> String {
