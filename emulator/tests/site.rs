@@ -351,11 +351,7 @@ async fn discovery_publishes_the_tenant_s_users_and_the_secret_never_leaks() {
         .iter()
         .all(|u| u["AADTenantID"] == s.emu.handle.tenant_id()));
 
-    let last = log
-        .lines()
-        .filter(|l| l.contains("$$<"))
-        .last()
-        .unwrap_or_default();
+    let last = log.lines().rfind(|l| l.contains("$$<")).unwrap_or_default();
     assert!(
         log.contains("Successfully published UDX for Azure Active Directory users"),
         "{log}"
