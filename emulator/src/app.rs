@@ -26,11 +26,29 @@ pub struct AppState {
     pub local_addr: SocketAddr,
     pub device_flows: Mutex<HashMap<String, DeviceFlow>>,
     pub log: Arc<RequestLog>,
+    /// How long ARM writes take (`EmulatorConfig::arm_delay`).
+    pub arm_delay: Duration,
 }
 
 pub type Shared = Arc<AppState>;
 
 impl AppState {
+    /// A state with a fresh in-memory tenant, for the modules' unit tests.
+    #[cfg(test)]
+    pub fn for_tests(arm_delay: Duration) -> AppState {
+        let store = Store::open_memory().expect("memory store");
+        let tenant = crate::tenant::load_or_create(&store).expect("tenant");
+        AppState {
+            store,
+            tenant,
+            scheme: "http",
+            local_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            device_flows: Default::default(),
+            log: Arc::new(RequestLog::default()),
+            arm_delay,
+        }
+    }
+
     /// The base URL as the client addressed us (`Host` or the HTTP/2 authority), so links
     /// we hand out (nextLink, verification_uri) work under `localhost` and `127.0.0.1`.
     pub fn base_url(&self, uri: &Uri, headers: &HeaderMap) -> String {

@@ -92,6 +92,10 @@ pub struct EmulatorConfig {
     pub latency: Duration,
     /// Serve HTTPS with a generated certificate; its CA certificate (PEM) is written here.
     pub tls_cert_out: Option<PathBuf>,
+    /// How long an ARM write (a template deployment, a scale set's scale or power
+    /// change, a delete) takes to finish; progress is computed from timestamps when
+    /// read. Real deployments take minutes; tests shorten this.
+    pub arm_delay: Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -102,6 +106,7 @@ impl Default for EmulatorConfig {
             faults: None,
             latency: Duration::ZERO,
             tls_cert_out: None,
+            arm_delay: Duration::from_secs(2),
         }
     }
 }
@@ -277,6 +282,7 @@ pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorErr
         local_addr: addr,
         device_flows: Default::default(),
         log: log.clone(),
+        arm_delay: config.arm_delay,
     });
     let faults = config
         .faults

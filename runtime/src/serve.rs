@@ -67,6 +67,7 @@ async fn serve(opts: &ServeOptions, format: OutputFormat) -> i32 {
         faults: opts.faults.clone(),
         latency: Duration::from_millis(opts.latency_ms),
         tls_cert_out: opts.tls_cert_out.clone(),
+        ..EmulatorConfig::default()
     };
     // Listen for signals before announcing the URL, so a SIGTERM right after it is seen.
     let stop = match stop_signal() {
