@@ -98,6 +98,10 @@ pub struct EmulatorConfig {
     pub log_dir: Option<PathBuf>,
     /// How the discovery agent words its success line.
     pub udx_wording: UdxWording,
+    /// How long an ARM write (a template deployment, a scale set's scale or power
+    /// change, a delete) takes to finish; progress is computed from timestamps when
+    /// read. Real deployments take minutes; tests shorten this.
+    pub arm_delay: Duration,
 }
 
 /// The success line of Entra user discovery: the product string from before the rename
@@ -130,6 +134,7 @@ impl Default for EmulatorConfig {
             faults: None,
             latency: Duration::ZERO,
             tls_cert_out: None,
+            arm_delay: Duration::from_secs(2),
             log_dir: None,
             udx_wording: UdxWording::default(),
         }
@@ -352,6 +357,7 @@ pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorErr
             log_dir: log_dir.clone(),
             udx_wording: config.udx_wording,
         },
+        arm_delay: config.arm_delay,
     });
     let faults = config
         .faults

@@ -6,12 +6,27 @@
 //! three name availability checks of the CMG wizard (`names.rs`), and Azure DNS zones
 //! with their CNAME record sets (`dns.rs`).
 
+// The AdminService's SMS_AzureService drives this API (issue 7); until it is merged
+// nothing in the crate calls it.
+#[allow(dead_code)]
+pub mod cmg;
+#[allow(dead_code)] // its HTTP routes are being added (issue 7)
+mod deploy_core;
 mod dns;
 pub mod errors;
 mod names;
 mod providers;
+mod public_ips;
 mod resource_groups;
+#[allow(dead_code)] // its HTTP routes are being added (issue 7)
+mod resources;
+#[allow(dead_code)] // its HTTP routes are being added (issue 7)
+mod roles;
+mod storage;
 mod subscriptions;
+mod vaults;
+#[allow(dead_code)] // its HTTP routes are being added (issue 7)
+mod vmss_core;
 
 use crate::app::Shared;
 use crate::faults::{FaultLayer, Faults};
