@@ -391,14 +391,18 @@ pub(super) fn ensure(
     Ok(name.to_string())
 }
 
-/// The group `name` as created (inside a transaction), or ARM's 404.
-#[allow(dead_code)] // for the routes being added (issue 7)
-pub(super) fn group_name_in(db: &crate::store::Db<'_>, sub: &str, name: &str) -> ArmResult<String> {
-    let doc = db
-        .get(GROUPS, &key(sub, name))?
+/// The group `name` (its name as created and its location), or ARM's 404.
+pub(super) fn group_and_location(
+    st: &AppState,
+    sub: &str,
+    name: &str,
+) -> ArmResult<(String, String)> {
+    let doc = st
+        .store
+        .read(|db| db.get(GROUPS, &key(sub, name)))?
         .ok_or_else(|| not_found(name))?;
-    if doc["properties"]["provisioningState"] == "Deleting" {
-        return Err(being_deleted(name));
-    }
-    Ok(doc["name"].as_str().unwrap_or(name).to_string())
+    Ok((
+        doc["name"].as_str().unwrap_or(name).to_string(),
+        doc["location"].as_str().unwrap_or_default().to_string(),
+    ))
 }

@@ -134,18 +134,3 @@ pub fn service_principal_of(db: &Db<'_>, app_id: &str) -> Result<Option<String>,
         .find(|s| crate::graph::str_of(s, "appId").eq_ignore_ascii_case(app_id))
         .map(|s| crate::graph::str_of(&s, "id").to_string()))
 }
-
-/// Whether `id` is a principal of the emulator's directory (a service principal, a
-/// user or a group), as a role assignment's `principalId` must be.
-pub fn principal_exists(db: &Db<'_>, id: &str) -> Result<bool, StoreError> {
-    for set in [crate::graph::SERVICE_PRINCIPALS, "users", "groups"] {
-        if db
-            .docs(set)?
-            .iter()
-            .any(|d| crate::graph::str_of(d, "id").eq_ignore_ascii_case(id))
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
