@@ -26,11 +26,51 @@ pub struct AppState {
     pub local_addr: SocketAddr,
     pub device_flows: Mutex<HashMap<String, DeviceFlow>>,
     pub log: Arc<RequestLog>,
+    /// How long ARM writes take (`EmulatorConfig::arm_delay`).
+    pub arm_delay: Duration,
+    /// The CA certificate (PEM) the server's certificate chains to, when serving HTTPS;
+    /// the emulated site server trusts it when it calls the emulator's own endpoints.
+    pub ca_pem: Option<String>,
+    pub site: SiteSettings,
+}
+
+/// How the emulated site server behaves outside its API.
+pub struct SiteSettings {
+    /// Where its logs go.
+    pub log_dir: std::path::PathBuf,
+    pub udx_wording: crate::UdxWording,
 }
 
 pub type Shared = Arc<AppState>;
 
 impl AppState {
+    /// The emulator's own base URL, as its own components (the site server's discovery
+    /// agent) call it.
+    pub fn own_url(&self) -> String {
+        format!("{}://{}/", self.scheme, self.local_addr)
+    }
+
+    /// A state with a fresh in-memory tenant, for the modules' unit tests.
+    #[cfg(test)]
+    pub fn for_tests(arm_delay: Duration) -> AppState {
+        let store = Store::open_memory().expect("memory store");
+        let tenant = crate::tenant::load_or_create(&store).expect("tenant");
+        AppState {
+            store,
+            tenant,
+            scheme: "http",
+            local_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            device_flows: Default::default(),
+            log: Arc::new(RequestLog::default()),
+            arm_delay,
+            ca_pem: None,
+            site: SiteSettings {
+                log_dir: std::env::temp_dir(),
+                udx_wording: crate::UdxWording::default(),
+            },
+        }
+    }
+
     /// The base URL as the client addressed us (`Host` or the HTTP/2 authority), so links
     /// we hand out (nextLink, verification_uri) work under `localhost` and `127.0.0.1`.
     pub fn base_url(&self, uri: &Uri, headers: &HeaderMap) -> String {

@@ -92,6 +92,38 @@ pub struct EmulatorConfig {
     pub latency: Duration,
     /// Serve HTTPS with a generated certificate; its CA certificate (PEM) is written here.
     pub tls_cert_out: Option<PathBuf>,
+    /// The emulated site server's log folder (`SMS_AZUREAD_DISCOVERY_AGENT.log` …).
+    /// `None`: `logs/` beside a state file, or a new temporary folder for in-memory
+    /// state, removed when the emulator is dropped.
+    pub log_dir: Option<PathBuf>,
+    /// How the discovery agent words its success line.
+    pub udx_wording: UdxWording,
+    /// How long an ARM write (a template deployment, a scale set's scale or power
+    /// change, a delete) takes to finish; progress is computed from timestamps when
+    /// read. Real deployments take minutes; tests shorten this.
+    pub arm_delay: Duration,
+}
+
+/// The success line of Entra user discovery: the product string from before the rename
+/// (default) or the current documentation's wording. Which one the product writes today
+/// is UNCONFIRMED (api-surface.md §8.3); comgmt's log parser accepts both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UdxWording {
+    /// `Successfully published UDX for Azure Active Directory users`
+    #[default]
+    AzureActiveDirectory,
+    /// `Successfully published UDX for Microsoft Entra users`
+    MicrosoftEntra,
+}
+
+impl UdxWording {
+    /// The directory's name as the line says it.
+    pub fn directory(self) -> &'static str {
+        match self {
+            UdxWording::AzureActiveDirectory => "Azure Active Directory",
+            UdxWording::MicrosoftEntra => "Microsoft Entra",
+        }
+    }
 }
 
 impl Default for EmulatorConfig {
@@ -102,6 +134,9 @@ impl Default for EmulatorConfig {
             faults: None,
             latency: Duration::ZERO,
             tls_cert_out: None,
+            arm_delay: Duration::from_secs(2),
+            log_dir: None,
+            udx_wording: UdxWording::default(),
         }
     }
 }
@@ -114,6 +149,8 @@ pub enum EmulatorError {
     Bind { port: u16, reason: String },
     #[error("cannot set up TLS: {0}")]
     Tls(String),
+    #[error("cannot create the emulator's log folder {path}: {reason}")]
+    LogDir { path: PathBuf, reason: String },
 }
 
 /// The emulated service a request was addressed to.
@@ -184,6 +221,9 @@ pub struct EmulatorHandle {
     log: Arc<reqlog::RequestLog>,
     tenant_id: String,
     ca_pem: Option<Vec<u8>>,
+    log_dir: PathBuf,
+    /// Set when the log folder is a temporary one this handle removes when dropped.
+    owned_log_dir: bool,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -200,6 +240,11 @@ impl EmulatorHandle {
     /// The CA certificate (PEM) to trust when serving HTTPS.
     pub fn ca_pem(&self) -> Option<&[u8]> {
         self.ca_pem.as_deref()
+    }
+    /// The emulated site server's log folder: `SMS_AZUREAD_DISCOVERY_AGENT.log` is
+    /// written here.
+    pub fn log_dir(&self) -> &std::path::Path {
+        &self.log_dir
     }
     /// Every request answered so far (oldest first), except the emulator's own debug
     /// routes. Also served as JSON at `GET /_emulator/requests`.
@@ -222,7 +267,36 @@ impl Drop for EmulatorHandle {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        if self.owned_log_dir {
+            let _ = std::fs::remove_dir_all(&self.log_dir);
+        }
     }
+}
+
+/// The log folder to use, and whether it is a temporary one the handle owns.
+fn log_dir(config: &EmulatorConfig) -> Result<(PathBuf, bool), EmulatorError> {
+    let (dir, owned) = match (&config.log_dir, &config.state) {
+        (Some(d), _) => (d.clone(), false),
+        (None, StateLocation::File(p)) => (
+            p.parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("logs"), |d| d.join("logs")),
+            false,
+        ),
+        (None, StateLocation::Memory) => (
+            std::env::temp_dir().join(format!(
+                "comgmt-emulator-{}-{}",
+                std::process::id(),
+                util::opaque_id(6).replace(['-', '_'], "x")
+            )),
+            true,
+        ),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| EmulatorError::LogDir {
+        path: dir.clone(),
+        reason: e.to_string(),
+    })?;
+    Ok((dir, owned))
 }
 
 /// Start the emulator on 127.0.0.1 on the current tokio runtime.
@@ -242,6 +316,7 @@ pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorErr
         StateLocation::Memory => ":memory:".into(),
     };
     let tenant = tenant::load_or_create(&store).map_err(|e| state_err(state_path, e))?;
+    let (log_dir, owned_log_dir) = log_dir(&config)?;
 
     let tls = match &config.tls_cert_out {
         Some(out) => {
@@ -277,6 +352,12 @@ pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorErr
         local_addr: addr,
         device_flows: Default::default(),
         log: log.clone(),
+        ca_pem: tls.as_ref().map(|t| t.ca_pem.clone()),
+        site: app::SiteSettings {
+            log_dir: log_dir.clone(),
+            udx_wording: config.udx_wording,
+        },
+        arm_delay: config.arm_delay,
     });
     let faults = config
         .faults
@@ -291,6 +372,8 @@ pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorErr
         log,
         tenant_id,
         ca_pem,
+        log_dir,
+        owned_log_dir,
         shutdown: Some(tx),
         task: Some(task),
     })

@@ -53,7 +53,8 @@ pub fn surface_of(path: &str) -> Surface {
 
 /// Whether a request can change state: any method but GET and HEAD, except the POSTs
 /// that only read — the token and device-code endpoints, and ARM's name-availability
-/// checks (`checkNameAvailability`, `CheckDnsNameAvailability`).
+/// checks (`checkNameAvailability`, `CheckDnsNameAvailability`) and a template
+/// deployment's `validate`.
 pub fn is_write(method: &Method, path: &str) -> bool {
     if method == Method::GET || method == Method::HEAD {
         return false;
@@ -65,7 +66,8 @@ pub fn is_write(method: &Method, path: &str) -> bool {
     let last = lower.rsplit('/').next().unwrap_or_default();
     let reading_post = lower.contains("/oauth2/") && matches!(last, "token" | "devicecode")
         || last.starts_with("checknameavailability")
-        || last.starts_with("checkdnsnameavailability");
+        || last.starts_with("checkdnsnameavailability")
+        || last.starts_with("validate") && lower.contains("/microsoft.resources/deployments/");
     !reading_post
 }
 

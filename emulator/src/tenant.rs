@@ -65,7 +65,7 @@ pub fn load_or_create(store: &Store) -> Result<Tenant, StoreError> {
             db.meta("initial_domain")?,
             db.meta("created")?,
         ) {
-            return Ok(Tenant {
+            let tenant = Tenant {
                 id,
                 initial_domain: domain,
                 display_name: db
@@ -73,7 +73,10 @@ pub fn load_or_create(store: &Store) -> Result<Tenant, StoreError> {
                     .unwrap_or_else(|| DISPLAY_NAME.into()),
                 created,
                 signer,
-            });
+            };
+            // A state from before `/users` existed gets its population now.
+            crate::graph::users::seed(db, &tenant)?;
+            return Ok(tenant);
         }
         let tenant = Tenant {
             id: crate::util::new_guid(),
@@ -87,6 +90,7 @@ pub fn load_or_create(store: &Store) -> Result<Tenant, StoreError> {
         db.set_meta("display_name", &tenant.display_name)?;
         db.set_meta("created", &tenant.created)?;
         crate::seed::seed_tenant(db, &tenant)?;
+        crate::graph::users::seed(db, &tenant)?;
         Ok(tenant)
     })
 }

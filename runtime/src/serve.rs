@@ -67,6 +67,8 @@ async fn serve(opts: &ServeOptions, format: OutputFormat) -> i32 {
         faults: opts.faults.clone(),
         latency: Duration::from_millis(opts.latency_ms),
         tls_cert_out: opts.tls_cert_out.clone(),
+        // The site server's logs go beside the state file (or a temporary folder).
+        ..EmulatorConfig::default()
     };
     // Listen for signals before announcing the URL, so a SIGTERM right after it is seen.
     let stop = match stop_signal() {

@@ -1,14 +1,31 @@
-//! The ConfigMgr administration service (AdminService): the skeleton later modules
-//! build on — its bearer check (a token for an application registered in the tenant,
-//! which is how a CMG-fronted AdminService takes Entra tokens), its error body, its
-//! faults — and the `wmi/` route with OData queries through the shared engine.
+//! The ConfigMgr administration service (AdminService): its bearer check (a token for
+//! an application registered in the tenant, which is how a CMG-fronted AdminService
+//! takes Entra tokens), its error body, its faults, and the `wmi/` route: reads with
+//! OData queries through the shared engine (`wmi.rs`), writes and method calls
+//! (`write.rs`) over a declarative class table (`classes.rs`; the classes in `site.rs`,
+//! `aad.rs`, `cmg.rs`), rows with etags and sealed secrets (`rows.rs`, `secrets.rs`),
+//! and the site server's Entra user discovery (`discovery.rs`) writing its CMTrace log
+//! (`sitelog.rs`).
 //! Source: MicrosoftDocs/memdocs:memdocs/configmgr/develop/adminservice/usage.md,
 //! overview.md.
 
+pub mod aad;
 mod classes;
+mod cmg;
+mod discovery;
+mod rows;
+mod secrets;
+pub mod site;
+mod sitelog;
 mod wmi;
+mod write;
 
-pub use classes::seed;
+/// Seed what a site holds on a new (or older) state, and end discovery runs a stopped
+/// emulator left running.
+pub fn seed(db: &crate::store::Db<'_>) -> Result<(), crate::store::StoreError> {
+    site::seed(db)?;
+    discovery::recover(db)
+}
 
 use crate::app::Shared;
 use crate::faults::{FaultLayer, Faults};
@@ -29,7 +46,13 @@ pub const PREFIX: &str = "/AdminService";
 
 pub fn router(state: Shared, faults: Option<Arc<Faults>>) -> Router<Shared> {
     Router::new()
-        .route("/AdminService/wmi/{*rest}", get(wmi::get))
+        .route(
+            "/AdminService/wmi/{*rest}",
+            get(wmi::get)
+                .post(write::post)
+                .patch(write::patch)
+                .delete(write::delete),
+        )
         .route("/AdminService/{*rest}", any(not_found))
         .route_layer(from_fn_with_state(state, auth))
         .layer(from_fn_with_state(

@@ -1,12 +1,14 @@
 //! `GET /AdminService/wmi/{Class}` and key lookups (`{Class}('key')`, `{Class}(16777219)`,
 //! `{Class}/key`), with `$filter`, `$select`, `$orderby`, `$top` and `$skip` through the
-//! shared OData engine. Every answer, a key lookup included, is the
+//! shared OData engine, and the parsing of the paths after `wmi/` every verb shares.
+//! Every answer, a key lookup included, is the
 //! `{"@odata.context": …#Class, "value": [...]}` envelope; callers page with `$top` and
 //! `$skip` until a short page, so there is no next link.
 //! Source: MicrosoftDocs/memdocs adminservice/usage.md, and how public scripts call it
 //! (microsoft/configmgr-hub samples/CommonFunctions.ps1, AdamGrossTX/ConfigMgr.AdminService).
 
 use super::classes::{self, WmiClass};
+use super::rows;
 use super::AdminError;
 use crate::app::Shared;
 use crate::odata::{filter, options, ODataError, Query};
@@ -15,10 +17,12 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-/// What the path after `wmi/` addresses.
-struct Target<'a> {
-    class: &'a WmiClass,
-    key: Option<String>,
+/// What the path after `wmi/` addresses: a class, maybe one instance, maybe a method.
+pub struct Target {
+    pub class: &'static WmiClass,
+    pub key: Option<String>,
+    /// `…/AdminService.{Method}` or `{Class}.{Method}`.
+    pub method: Option<String>,
 }
 
 fn unquote(s: &str) -> String {
@@ -29,7 +33,9 @@ fn unquote(s: &str) -> String {
     }
 }
 
-fn parse_target(rest: &str) -> Result<Target<'static>, AdminError> {
+/// Parse `{Class}`, `{Class}('key')`, `{Class}(16777219)`, `{Class}/key`, each optionally
+/// followed by `/AdminService.{Method}`, and the static form `{Class}.{Method}`.
+pub fn parse_target(rest: &str) -> Result<Target, AdminError> {
     let decoded = percent_encoding::percent_decode_str(rest)
         .decode_utf8()
         .map(|c| c.into_owned())
@@ -40,23 +46,47 @@ fn parse_target(rest: &str) -> Result<Target<'static>, AdminError> {
             format!("Resource not found for the segment '{decoded}'."),
         )
     };
-    let mut segs = decoded.trim_end_matches('/').splitn(2, '/');
+    let trimmed = decoded.trim_end_matches('/');
+    let lower = trimmed.to_ascii_lowercase();
+    let (path, method) = match lower.rfind("/adminservice.") {
+        Some(at) => (
+            &trimmed[..at],
+            Some(trimmed[at + "/adminservice.".len()..].to_string()),
+        ),
+        None => (trimmed, None),
+    };
+    let mut segs = path.splitn(2, '/');
     let first = segs.next().unwrap_or_default();
     let second = segs.next();
-    let (name, key) = match first.split_once('(') {
+    let (name, key, method) = match first.split_once('(') {
         Some((name, inner)) => {
             let inner = inner.strip_suffix(')').ok_or_else(no_segment)?;
-            (name, Some(unquote(inner)))
+            (name, Some(unquote(inner)), method)
         }
-        None => (first, None),
+        // `SMS_Site.ImportMachineEntry`: a static method on the class.
+        None if method.is_none() && second.is_none() && first.contains('.') => {
+            let (name, m) = first.split_once('.').unwrap_or((first, ""));
+            (name, None, Some(m.to_string()))
+        }
+        None => (first, None, method),
     };
     let class = classes::find(name).ok_or_else(no_segment)?;
     let key = match (key, second) {
         (k, None) => k,
-        (None, Some(k)) if !k.contains('/') => Some(unquote(k)),
+        (None, Some(k)) if !k.contains('/') && !k.is_empty() => Some(unquote(k)),
         _ => return Err(no_segment()),
     };
-    Ok(Target { class, key })
+    if method.as_deref().is_some_and(|m| m.is_empty()) {
+        return Err(no_segment());
+    }
+    Ok(Target { class, key, method })
+}
+
+/// The path after `wmi/` of a request.
+pub fn rest_of(uri: &Uri) -> &str {
+    uri.path()
+        .strip_prefix("/AdminService/wmi/")
+        .unwrap_or_default()
 }
 
 fn bad_query(e: ODataError) -> AdminError {
@@ -76,40 +106,36 @@ fn number(q: &Query, name: &str) -> Result<Option<usize>, AdminError> {
 }
 
 pub async fn get(State(st): State<Shared>, uri: Uri, headers: HeaderMap) -> Response {
-    let rest = uri
-        .path()
-        .strip_prefix("/AdminService/wmi/")
-        .unwrap_or_default();
     let q = Query::parse(uri.query());
-    let answered = parse_target(rest).and_then(|target| {
+    let answered = parse_target(rest_of(&uri)).and_then(|target| {
+        if target.method.is_some() {
+            return Err(AdminError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "The requested resource does not support http method 'GET'.",
+            ));
+        }
         let rows = answer(&st, &target, &q)?;
         envelope(&st, &uri, &headers, target.class, &q, rows)
     });
     answered.unwrap_or_else(|e| e.render())
 }
 
-fn answer(st: &crate::app::AppState, t: &Target<'_>, q: &Query) -> Result<Vec<Value>, AdminError> {
+fn answer(st: &crate::app::AppState, t: &Target, q: &Query) -> Result<Vec<Value>, AdminError> {
     let class = t.class;
-    let docs = st
+    let docs: Vec<Value> = st
         .store
         .read(|db| db.docs(&class.collection()))
-        .map_err(|e| {
-            tracing::error!(error = %e.0, "emulator state");
-            AdminError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The emulator could not access its state.",
-            )
-        })?;
+        .map_err(super::rows::store_error)?
+        .iter()
+        .map(|d| rows::view(class, d))
+        .collect();
     if let Some(key) = &t.key {
         let found: Vec<Value> = docs
             .into_iter()
-            .filter(|d| key_equals(classes::key_of(class, d), key))
+            .filter(|d| classes::key_equals(classes::key_of(class, d), key))
             .collect();
         if found.is_empty() {
-            return Err(AdminError::new(
-                StatusCode::NOT_FOUND,
-                format!("No instance of {} with key '{key}' was found.", class.name),
-            ));
+            return Err(rows::not_found(class, key));
         }
         return Ok(found);
     }
@@ -125,15 +151,6 @@ fn answer(st: &crate::app::AppState, t: &Target<'_>, q: &Query) -> Result<Vec<Va
     let skip = number(q, "$skip")?.unwrap_or(0);
     let top = number(q, "$top")?.unwrap_or(usize::MAX);
     Ok(rows.into_iter().skip(skip).take(top).collect())
-}
-
-/// Keys compare as text without case (`'ABC'`), or as numbers (`16777219`).
-fn key_equals(stored: &Value, given: &str) -> bool {
-    match stored {
-        Value::String(s) => s.eq_ignore_ascii_case(given),
-        Value::Number(n) => n.to_string() == given,
-        _ => false,
-    }
 }
 
 fn envelope(

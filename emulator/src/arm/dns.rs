@@ -450,3 +450,16 @@ pub(super) fn list_records(st: &AppState, z: &ZoneRef, what: &str) -> ArmResult<
         .collect();
     Ok(Json(json!({"value": value})).into_response())
 }
+
+/// The zones whose key starts with `prefix` (a group's), as stored.
+pub(super) fn zones_under(
+    db: &crate::store::Db<'_>,
+    prefix: &str,
+) -> Result<Vec<Value>, crate::store::StoreError> {
+    Ok(db
+        .list(ZONES)?
+        .into_iter()
+        .filter(|r| crate::graph::str_of(&r.doc, "_key").starts_with(prefix))
+        .map(|r| view(&r.doc))
+        .collect())
+}

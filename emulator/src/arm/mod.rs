@@ -3,25 +3,51 @@
 //! request ids, `api-version`, `CloudError` bodies, ARM-shaped faults — with cloud
 //! metadata, the tenant's one subscription, resource groups (deleted as a
 //! long-running operation), resource provider registration (`providers.rs`) and the
-//! three name availability checks of the CMG wizard (`names.rs`), and Azure DNS zones
-//! with their CNAME record sets (`dns.rs`).
+//! three name availability checks of the CMG wizard (`names.rs`), Azure DNS zones
+//! with their CNAME record sets (`dns.rs`), and what a CMG deploys (issue 7): template
+//! deployments (`deployments.rs` over `deploy_core.rs`, expressions in `template.rs`),
+//! scale sets (`vmss.rs` over `vmss_core.rs`, long-running operations in `lro.rs`),
+//! key vaults, storage accounts and public IPs (`listing.rs`, `vaults.rs`,
+//! `storage.rs`, `public_ips.rs`, all in `resources.rs`'s one collection), role
+//! assignments and definitions (`authorization.rs` over `roles.rs`), per-type
+//! api-versions (`versions.rs`), and the in-process CMG API the AdminService calls
+//! (`cmg.rs`). Paths from four segments on are routed by `dispatch.rs`.
 
+mod authorization;
+// The AdminService's SMS_AzureService drives this API (issue 7); until it is merged
+// nothing in the crate calls it.
+#[allow(dead_code)]
+pub mod cmg;
+mod deploy_core;
+mod deployments;
+mod dispatch;
 mod dns;
 pub mod errors;
+mod listing;
+mod lro;
 mod names;
 mod providers;
+mod public_ips;
 mod resource_groups;
+mod resources;
+mod roles;
+mod storage;
 mod subscriptions;
+mod template;
+mod vaults;
+mod versions;
+mod vmss;
+mod vmss_core;
 
 use crate::app::Shared;
 use crate::faults::{FaultLayer, Faults};
 use crate::identity::bearer::{check_bearer, BearerProblem};
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{any, get};
 use axum::Router;
 use errors::{ArmError, ArmIds, ArmResult};
 use std::sync::Arc;
@@ -45,26 +71,9 @@ pub fn router(state: Shared, faults: Option<Arc<Faults>>) -> Router<Shared> {
                 .patch(resource_groups::patch)
                 .delete(resource_groups::delete),
         )
-        .route(
-            "/subscriptions/{sub}/{kind}/{ns}/{action}",
-            post(provider_action),
-        )
-        .route(
-            "/subscriptions/{sub}/{kind}/{ns}/{parent}/{region}/{action}",
-            get(location_action),
-        )
-        .route(
-            "/subscriptions/{sub}/{kind}/{rg}/{p}/{ns}/{t}/{zone}",
-            get(zone_get).put(zone_put).delete(zone_delete),
-        )
-        .route(
-            "/subscriptions/{sub}/{kind}/{rg}/{p}/{ns}/{t}/{zone}/{list}",
-            get(record_list),
-        )
-        .route(
-            "/subscriptions/{sub}/{kind}/{rg}/{p}/{ns}/{t}/{zone}/{rtype}/{name}",
-            get(record_get).put(record_put).delete(record_delete),
-        )
+        // Everything deeper is told apart by its segments (dispatch.rs).
+        .route("/subscriptions/{sub}/{a}/{b}/{c}", any(arm_any))
+        .route("/subscriptions/{sub}/{a}/{b}/{c}/{*rest}", any(arm_any))
         .route_layer(from_fn_with_state(state, auth));
     Router::new()
         // Cloud metadata is public: clients read it before they have a token.
@@ -84,191 +93,50 @@ pub fn router(state: Shared, faults: Option<Arc<Faults>>) -> Router<Shared> {
         .layer(from_fn(request_ids))
 }
 
+/// Every ARM path from four segments after `/subscriptions/` on.
+async fn arm_any(
+    State(st): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let r = dispatch::Req {
+        st: &st,
+        method: &method,
+        uri: &uri,
+        headers: &headers,
+        body: &body,
+    };
+    dispatch::dispatch(&r).unwrap_or_else(|e| e.render())
+}
+
 /// `POST /subscriptions/{sub}/providers/{ns}/{action}`: `register`, and the storage and
 /// Key Vault name checks. ARM paths are case-insensitive.
-async fn provider_action(
-    State(st): State<Shared>,
-    Path((sub, kind, ns, action)): Path<(String, String, String, String)>,
-    uri: Uri,
-    body: Bytes,
-) -> Response {
-    use resource_groups::{kind_is, respond, unknown_kind};
-    respond((|| {
-        if !kind_is(&kind, "providers") {
-            return Err(unknown_kind(&kind));
-        }
-        if kind_is(&action, "register") {
-            return providers::register(&st, &sub, &ns, &uri);
-        }
-        if kind_is(&action, "checkNameAvailability") {
-            if kind_is(&ns, "Microsoft.Storage") {
-                return names::storage(&st, &sub, &uri, &body);
-            }
-            if kind_is(&ns, "Microsoft.KeyVault") {
-                return names::key_vault(&st, &sub, &uri, &body);
-            }
-        }
-        Err(unknown_action(&ns, &action))
-    })())
-}
-
-/// `GET /subscriptions/{sub}/providers/Microsoft.Network/locations/{region}/CheckDnsNameAvailability`.
-async fn location_action(
-    State(st): State<Shared>,
-    Path((sub, kind, ns, parent, region, action)): Path<(
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-    )>,
-    uri: Uri,
-) -> Response {
-    use resource_groups::{kind_is, respond, unknown_kind};
-    respond((|| {
-        if !kind_is(&kind, "providers") {
-            return Err(unknown_kind(&kind));
-        }
-        if kind_is(&ns, "Microsoft.Network")
-            && kind_is(&parent, "locations")
-            && kind_is(&action, "CheckDnsNameAvailability")
-        {
-            return names::dns(&st, &sub, &region, &uri);
-        }
-        Err(unknown_action(&ns, &action))
-    })())
-}
-
-/// The path segments of a DNS zone: `/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network/dnsZones/{zone}`.
-type ZonePath = (String, String, String, String, String, String, String);
-
-/// Check the fixed segments of a zone path (case-insensitively, as ARM does) and resolve it.
-fn zone_ref(st: &crate::app::AppState, p: &ZonePath, uri: &Uri) -> ArmResult<dns::ZoneRef> {
-    use resource_groups::{kind_is, unknown_kind};
-    let (sub, kind, rg, providers, ns, t, zone) = p;
-    if !kind_is(kind, "resourceGroups") {
-        return Err(unknown_kind(kind));
+fn provider_action_in(
+    st: &crate::app::AppState,
+    sub: &str,
+    ns: &str,
+    action: &str,
+    uri: &Uri,
+    body: &Bytes,
+) -> ArmResult<Response> {
+    use resource_groups::kind_is;
+    if kind_is(action, "register") {
+        return providers::register(st, sub, ns, uri);
     }
-    if !kind_is(providers, "providers")
-        || !kind_is(ns, "Microsoft.Network")
-        || !kind_is(t, "dnsZones")
-    {
-        return Err(unknown_kind(&format!("{ns}/{t}")));
+    if kind_is(action, "checkNameAvailability") {
+        if kind_is(ns, "Microsoft.Storage") {
+            return names::storage(st, sub, uri, body);
+        }
+        if kind_is(ns, "Microsoft.KeyVault") {
+            return names::key_vault(st, sub, uri, body);
+        }
     }
-    dns::ZoneRef::resolve(st, sub, rg, zone, uri)
+    Err(unknown_action(ns, action))
 }
 
-async fn zone_get(State(st): State<Shared>, Path(p): Path<ZonePath>, uri: Uri) -> Response {
-    resource_groups::respond(zone_ref(&st, &p, &uri).and_then(|z| dns::get_zone(&st, &z)))
-}
-
-async fn zone_put(
-    State(st): State<Shared>,
-    Path(p): Path<ZonePath>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    resource_groups::respond(
-        zone_ref(&st, &p, &uri).and_then(|z| dns::put_zone(&st, &z, &headers, &body)),
-    )
-}
-
-async fn zone_delete(
-    State(st): State<Shared>,
-    Path(p): Path<ZonePath>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    resource_groups::respond(
-        zone_ref(&st, &p, &uri).and_then(|z| dns::delete_zone(&st, &z, &headers)),
-    )
-}
-
-/// A zone path and one more segment (`recordsets`, or a record type).
-type ListPath = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-);
-
-fn split_list(p: ListPath) -> (ZonePath, String) {
-    let (a, b, c, d, e, f, g, h) = p;
-    ((a, b, c, d, e, f, g), h)
-}
-
-/// A zone path, a record type and a relative name.
-type RecordPath = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-);
-
-fn split_record(p: RecordPath) -> (ZonePath, String, String) {
-    let (a, b, c, d, e, f, g, h, i) = p;
-    ((a, b, c, d, e, f, g), h, i)
-}
-
-async fn record_list(State(st): State<Shared>, Path(p): Path<ListPath>, uri: Uri) -> Response {
-    let (zp, what) = split_list(p);
-    resource_groups::respond(
-        zone_ref(&st, &zp, &uri).and_then(|z| dns::list_records(&st, &z, &what)),
-    )
-}
-
-async fn record_get(State(st): State<Shared>, Path(p): Path<RecordPath>, uri: Uri) -> Response {
-    let (zp, rtype, name) = split_record(p);
-    resource_groups::respond((|| {
-        let z = zone_ref(&st, &zp, &uri)?;
-        dns::get_record(&st, &dns::RecordRef::new(&z, &rtype, &name)?)
-    })())
-}
-
-async fn record_put(
-    State(st): State<Shared>,
-    Path(p): Path<RecordPath>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let (zp, rtype, name) = split_record(p);
-    resource_groups::respond((|| {
-        let z = zone_ref(&st, &zp, &uri)?;
-        dns::put_record(
-            &st,
-            &dns::RecordRef::new(&z, &rtype, &name)?,
-            &headers,
-            &body,
-        )
-    })())
-}
-
-async fn record_delete(
-    State(st): State<Shared>,
-    Path(p): Path<RecordPath>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let (zp, rtype, name) = split_record(p);
-    resource_groups::respond((|| {
-        let z = zone_ref(&st, &zp, &uri)?;
-        dns::delete_record(&st, &dns::RecordRef::new(&z, &rtype, &name)?, &headers)
-    })())
-}
-
-fn unknown_action(ns: &str, action: &str) -> ArmError {
+pub(super) fn unknown_action(ns: &str, action: &str) -> ArmError {
     ArmError::new(
         StatusCode::NOT_FOUND,
         "NotFound",

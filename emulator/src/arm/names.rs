@@ -19,6 +19,10 @@
 //!   (Vaults_CheckNameAvailability, CheckNameAvailabilityResult) and the messages
 //!   Azure/azure-powershell:src/KeyVault/KeyVault/help/Test-AzKeyVaultNameAvailability.md shows.
 //!
+//! A name is taken when it is one of the seeded names or a resource of the emulator's
+//! ARM has it (a deployed storage account, key vault, or public IP's label in that
+//! region) — the same store the deployments write.
+//!
 //! A body that is not JSON, or lacks `name` or the right `type`, is a 400 CloudError
 //! (`InvalidRequestContent` / `InvalidResourceType`; codes as ARM names them, exact
 //! texts UNCONFIRMED).
@@ -26,7 +30,6 @@
 use super::errors::{ArmError, ArmResult};
 use super::subscriptions;
 use crate::app::AppState;
-use crate::seed::{TAKEN_DNS_LABELS, TAKEN_KEY_VAULTS, TAKEN_STORAGE_ACCOUNTS};
 use axum::body::Bytes;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -85,9 +88,9 @@ pub fn dns(st: &AppState, sub: &str, region: &str, uri: &Uri) -> ArmResult<Respo
         ));
     }
     let region = region.to_ascii_lowercase();
-    let taken = TAKEN_DNS_LABELS
-        .iter()
-        .any(|(r, l)| r.eq_ignore_ascii_case(&region) && l.eq_ignore_ascii_case(&label));
+    let taken = st
+        .store
+        .read(|db| super::resources::dns_label_taken(db, &region, &label, None))?;
     Ok(Json(json!({"available": !taken})).into_response())
 }
 
@@ -137,7 +140,9 @@ pub fn storage(st: &AppState, sub: &str, uri: &Uri, body: &Bytes) -> ArmResult<R
             format!("{name} is not a valid storage account name. Storage account name must be between 3 and 24 characters in length and use numbers and lower-case letters only."),
         ));
     }
-    let taken = TAKEN_STORAGE_ACCOUNTS.contains(&name.as_str());
+    let taken = st
+        .store
+        .read(|db| super::resources::storage_name_taken(db, &name, None))?;
     Ok(result(
         !taken,
         "AlreadyExists",
@@ -158,9 +163,9 @@ pub fn key_vault(st: &AppState, sub: &str, uri: &Uri, body: &Bytes) -> ArmResult
         ));
     }
     // Vault names are DNS names (`{name}.vault.azure.net`): case-insensitive.
-    let taken = TAKEN_KEY_VAULTS
-        .iter()
-        .any(|t| t.eq_ignore_ascii_case(&name));
+    let taken = st
+        .store
+        .read(|db| super::resources::vault_name_taken(db, &name, None))?;
     Ok(result(
         !taken,
         "AlreadyExists",

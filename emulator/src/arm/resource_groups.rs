@@ -342,6 +342,8 @@ fn poll(st: &AppState, sub: &str, op: &str, uri: &Uri, headers: &HeaderMap) -> A
             // What the group held goes with it.
             let inside = format!("{target}/");
             super::dns::delete_under(db, &inside)?;
+            super::resources::delete_under(db, &inside)?;
+            super::deploy_core::delete_under(db, &inside)?;
             for row in db.list(super::dns::ZONES)? {
                 let k = crate::graph::str_of(&row.doc, "_key");
                 if k.starts_with(&inside) {
@@ -359,4 +361,48 @@ fn poll(st: &AppState, sub: &str, op: &str, uri: &Uri, headers: &HeaderMap) -> A
     } else {
         Ok(StatusCode::OK.into_response())
     }
+}
+
+/// The group `name` as created, creating it in `location` when there is none (what a
+/// deployment tool does for a new group). A group being deleted is refused.
+pub(super) fn ensure(
+    db: &crate::store::Db<'_>,
+    sub: &str,
+    name: &str,
+    location: &str,
+) -> ArmResult<String> {
+    let k = key(sub, name);
+    if let Some(cur) = db.get(GROUPS, &k)? {
+        if cur["properties"]["provisioningState"] == "Deleting" {
+            return Err(being_deleted(name));
+        }
+        return Ok(cur["name"].as_str().unwrap_or(name).to_string());
+    }
+    let doc = json!({
+        "_key": k,
+        "id": format!("/subscriptions/{sub}/resourceGroups/{name}"),
+        "name": name,
+        "type": "Microsoft.Resources/resourceGroups",
+        "location": normalize_location(location),
+        "tags": {},
+        "properties": {"provisioningState": "Succeeded"},
+    });
+    db.insert(GROUPS, &k, &doc)?;
+    Ok(name.to_string())
+}
+
+/// The group `name` (its name as created and its location), or ARM's 404.
+pub(super) fn group_and_location(
+    st: &AppState,
+    sub: &str,
+    name: &str,
+) -> ArmResult<(String, String)> {
+    let doc = st
+        .store
+        .read(|db| db.get(GROUPS, &key(sub, name)))?
+        .ok_or_else(|| not_found(name))?;
+    Ok((
+        doc["name"].as_str().unwrap_or(name).to_string(),
+        doc["location"].as_str().unwrap_or_default().to_string(),
+    ))
 }

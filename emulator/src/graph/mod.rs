@@ -14,6 +14,7 @@ pub mod query;
 pub mod resources;
 pub mod schema;
 pub mod service_principals;
+pub mod users;
 
 use crate::app::Shared;
 use crate::errors::{GraphError, GraphResult, RequestIds};
@@ -78,14 +79,17 @@ fn ids_of(req: &Request) -> RequestIds {
 
 /// Graph takes tokens for Graph (by URI or app id) and, for kiota's derived scope, for
 /// the emulator's own base URL.
-async fn auth(State(st): State<Shared>, req: Request, next: Next) -> Response {
+async fn auth(State(st): State<Shared>, mut req: Request, next: Next) -> Response {
     use crate::identity::bearer::{check_bearer, own_base_audiences, BearerProblem};
     let base = st.base_url(req.uri(), req.headers());
     let own = own_base_audiences(&base);
     let mut audiences: Vec<&str> = crate::identity::GRAPH_AUDIENCES.to_vec();
     audiences.extend(own.iter().map(String::as_str));
     let message = match check_bearer(&st, req.headers(), &audiences) {
-        Ok(_) => return next.run(req).await,
+        Ok(claims) => {
+            req.extensions_mut().insert(Claims(claims));
+            return next.run(req).await;
+        }
         Err(BearerProblem::Missing) => "Access token is empty.",
         Err(BearerProblem::Malformed) => "CompactToken parsing failed with error code: 80049217",
         Err(BearerProblem::BadSignature) => "Access token validation failure.",
@@ -98,6 +102,10 @@ async fn auth(State(st): State<Shared>, req: Request, next: Next) -> Response {
     GraphError::unauthorized(message).render(&ids_of(&req))
 }
 
+/// The caller's token claims, as the bearer check found them.
+#[derive(Clone)]
+pub struct Claims(pub Value);
+
 /// What a handler needs to know about the request.
 pub struct Ctx<'a> {
     pub st: &'a crate::app::AppState,
@@ -109,10 +117,17 @@ pub struct Ctx<'a> {
     pub path: String,
     pub headers: &'a HeaderMap,
     pub query: crate::odata::Query,
+    /// The caller's token claims (`idtyp`, `roles`, `scp`).
+    pub claims: Value,
 }
 
 async fn dispatch(State(st): State<Shared>, req: Request) -> Response {
     let ids = ids_of(&req);
+    let claims = req
+        .extensions()
+        .get::<Claims>()
+        .map(|c| c.0.clone())
+        .unwrap_or(Value::Null);
     let (parts, body) = req.into_parts();
     let body = match axum::body::to_bytes(body, BODY_LIMIT).await {
         Ok(b) => b,
@@ -140,6 +155,7 @@ async fn dispatch(State(st): State<Shared>, req: Request) -> Response {
         path: rest.trim_end_matches('/').to_string(),
         headers: &parts.headers,
         query: crate::odata::Query::parse(parts.uri.query()),
+        claims,
     };
     match route(&ctx, &parts.method, &body) {
         Ok(r) => r,
@@ -258,6 +274,9 @@ fn route(ctx: &Ctx<'_>, method: &Method, body: &Bytes) -> GraphResult<Response> 
     let Some(first) = segs.first() else {
         return Err(GraphError::no_route(""));
     };
+    if first.is(users::SET_NAME) {
+        return users::route(ctx, method, &segs);
+    }
     let t = target(&segs);
     match SETS.iter().find(|set| first.is(set.name)) {
         Some(set) => entity_set::route(set, ctx, method, t, body),

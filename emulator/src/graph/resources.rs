@@ -320,3 +320,32 @@ pub const ORGANIZATION: Obj = Obj {
         ro("verifiedDomains", Ty::Arr(&Ty::Any)),
     ],
 };
+
+/// The `user` resource (read-only here): the properties user discovery reads
+/// (api-surface.md §8.1) and the default set a list returns without `$select`.
+/// Source: microsoftgraph/microsoft-graph-docs-contrib:api-reference/v1.0/resources/user.md.
+pub const USER: Obj = Obj {
+    name: "microsoft.graph.user",
+    fields: &[
+        ro("id", Ty::Str),
+        ro("accountEnabled", Ty::Bool),
+        ro("businessPhones", STR_LIST),
+        ro("createdDateTime", Ty::Str),
+        ro("displayName", Ty::Str),
+        ro("givenName", Ty::Str),
+        ro("jobTitle", Ty::Str),
+        ro("mail", Ty::Str),
+        ro("mailNickname", Ty::Str),
+        ro("mobilePhone", Ty::Str),
+        ro("officeLocation", Ty::Str),
+        ro("onPremisesDistinguishedName", Ty::Str),
+        ro("onPremisesDomainName", Ty::Str),
+        ro("onPremisesSamAccountName", Ty::Str),
+        ro("onPremisesSecurityIdentifier", Ty::Str),
+        ro("onPremisesSyncEnabled", Ty::Bool),
+        ro("preferredLanguage", Ty::Str),
+        ro("surname", Ty::Str),
+        ro("userPrincipalName", Ty::Str),
+        ro("userType", Ty::Str),
+    ],
+};

@@ -373,12 +373,9 @@ fn app_identity(
 }
 
 /// The signed-in person of delegated flows: the tenant's lab administrator.
+/// The same object id as the tenant's seeded `admin@` user in Graph (`graph/users.rs`).
 fn admin_oid(st: &AppState) -> String {
-    use sha2::Digest;
-    let h = sha2::Sha256::digest(format!("{}:admin", st.tenant.id));
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&h[..16]);
-    uuid::Builder::from_random_bytes(b).into_uuid().to_string()
+    crate::graph::users::lab_user_id(&st.tenant.id, "admin")
 }
 
 /// What a delegated `/.default` request is granted: for Graph the lab user's consented

@@ -198,3 +198,58 @@ pub fn server_app(tenant: &str) -> Value {
         }]
     })
 }
+
+/// `Directory.Read.All`, the Graph app role user discovery needs
+/// (manually-register-azure-ad-apps.md).
+pub const DIRECTORY_READ_ALL: &str = "7ab1d382-f21e-4acd-a863-ba3e13f7da61";
+
+/// A registered application with a service principal and a client secret, as the
+/// site's server app is: (app, service principal, secret).
+pub async fn app_with_secret(emu: &Emu, body: Value) -> (Value, Value, String) {
+    let app = emu.app(body).await;
+    let sp = emu.sp(app["appId"].as_str().expect("appId")).await;
+    let r = emu
+        .post(
+            &format!("v1.0/applications/{}/addPassword", app["id"].as_str().expect("id")),
+            json!({"passwordCredential": {"displayName": "ConfigMgr", "endDateTime": "2030-01-01T00:00:00Z"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let secret = r.body["secretText"]
+        .as_str()
+        .expect("secretText")
+        .to_string();
+    (app, sp, secret)
+}
+
+/// Grant a service principal one of Microsoft Graph's app roles (admin consent).
+pub async fn grant_graph_role(emu: &Emu, sp: &Value, role_id: &str) {
+    let graph = emu.graph_sp().await;
+    let graph_id = graph["id"].as_str().expect("graph sp id");
+    let r = emu
+        .post(
+            &format!("v1.0/servicePrincipals/{graph_id}/appRoleAssignedTo"),
+            json!({"principalId": sp["id"], "resourceId": graph_id, "appRoleId": role_id}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
+/// Poll `check` until it answers `Some`, or panic after `secs` seconds.
+pub async fn wait_for<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
