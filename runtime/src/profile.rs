@@ -17,6 +17,9 @@
 //! admin_service_auth = "entra"                     # or "negotiate"
 //! admin_service_resource = "api://5e97358c-d99c-4558-af0c-de7774091dda/ConfigMgrService"
 //! ca_file = "emulator-ca.pem"   # optional extra trusted root (PEM), relative to this file
+//! # The site server's log folder as this machine reaches it, optional (for
+//! # logs::wait_for on SMS_AZUREAD_DISCOVERY_AGENT.log):
+//! site_log_dir = '\\CM01.contoso.com\SMS_XYZ\Logs'
 //!
 //! [profiles.contoso.auth]
 //! method = "client_secret"      # or "client_certificate" or "device_code"
@@ -58,6 +61,7 @@ struct RawProfile {
     admin_service_auth: Option<AdminServiceAuth>,
     admin_service_resource: Option<String>,
     ca_file: Option<PathBuf>,
+    site_log_dir: Option<PathBuf>,
     auth: Auth,
 }
 
@@ -102,6 +106,8 @@ pub struct Profile {
     /// The Azure subscription id (a GUID, lower-cased), when the profile names one.
     pub subscription: Option<String>,
     pub ca_file: Option<PathBuf>,
+    /// The site server's log folder, as this machine reaches it.
+    pub site_log_dir: Option<PathBuf>,
     pub auth: Auth,
     /// The file it was read from.
     pub source: PathBuf,
@@ -227,6 +233,7 @@ pub fn parse(text: &str, path: &Path, name: &str) -> anyhow::Result<Profile> {
         admin_service,
         subscription,
         ca_file,
+        site_log_dir: raw.site_log_dir.as_ref().map(|p| base.join(p)),
         auth,
         source: path.to_path_buf(),
     })

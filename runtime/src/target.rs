@@ -102,7 +102,9 @@ async fn start_embedded(state: StateLocation) -> anyhow::Result<Connected> {
     let url = Url::parse(handle.url())
         .map_err(|e| anyhow::anyhow!("the emulator gave a bad URL `{}`: {e}", handle.url()))?;
     tracing::info!(url = %url, tenant = handle.tenant_id(), state = ?state, "embedded emulator started");
-    let config = CloudConfig::single_host(&url, handle.tenant_id());
+    let mut config = CloudConfig::single_host(&url, handle.tenant_id());
+    // The emulated site server writes its logs here (SMS_AZUREAD_DISCOVERY_AGENT.log).
+    config.site_log_dir = Some(handle.log_dir().to_path_buf());
     Ok(Connected {
         name: "emulator".into(),
         config,
@@ -216,6 +218,7 @@ pub fn live(p: &Profile) -> anyhow::Result<Connected> {
     config.arm = p.arm.clone();
     config.admin_service = p.admin_service.clone();
     config.subscription = p.subscription.clone();
+    config.site_log_dir = p.site_log_dir.clone();
     config.extra_roots_pem = extra_roots_pem;
     Ok(Connected {
         name: p.name.clone(),

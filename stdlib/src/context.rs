@@ -33,6 +33,8 @@ pub struct Ctx {
     /// directory of the run, like `.comgmt/` (imports resolve against the script's folder).
     pub base_dir: PathBuf,
     pub(crate) summary: Mutex<Summary>,
+    /// Notes already shown, so a note a module could repeat shows once per run.
+    noted: Mutex<std::collections::HashSet<String>>,
 }
 
 /// The handle stored as the engine's default tag.
@@ -58,6 +60,7 @@ impl Ctx {
             target: target.into(),
             base_dir: base_dir.into(),
             summary: Mutex::new(Summary::default()),
+            noted: Mutex::new(Default::default()),
         })
     }
 
@@ -100,6 +103,18 @@ impl Ctx {
     /// Run a future to completion from a script thread (never from a runtime worker).
     pub fn block_on<F: Future>(&self, f: F) -> F::Output {
         self.rt.block_on(f)
+    }
+
+    /// Show a note once per run.
+    pub fn note_once(&self, text: &str) {
+        let first = self
+            .noted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(text.to_string());
+        if first {
+            self.output.note(text);
+        }
     }
 
     /// The counts so far: to create, update, unchanged.

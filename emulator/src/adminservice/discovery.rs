@@ -46,7 +46,8 @@ pub fn set_status(
     if status != RUNNING {
         row.insert(
             "LastUserDiscoveryTime".into(),
-            json!(crate::util::now_iso()),
+            // Milliseconds: two runs within a second must not look like one.
+            json!(crate::util::now_iso_millis()),
         );
         row.insert("LastUserDiscoveryCount".into(), json!(count));
     }

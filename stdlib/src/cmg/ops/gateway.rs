@@ -227,7 +227,8 @@ pub fn find(ctx: &Ctx, name: &str) -> Result<Option<Value>> {
         name.replace('\'', "''")
     );
     let admin = ctx.read().admin_service()?;
-    let rows = ctx.block_on(admin.list(CMG_CLASS, &[("$filter", &filter)]))?;
+    let rows = ctx.block_on(admin.list(CMG_CLASS, &[("$filter", &filter)]));
+    let rows = crate::site::ops::read_or_plan(ctx, rows, Vec::new)?;
     // The service name is unique in the site; its case is not (§3.1).
     Ok(rows.into_iter().next())
 }

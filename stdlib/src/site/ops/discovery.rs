@@ -144,15 +144,19 @@ pub fn run_discovery(
 
     let deadline = Instant::now() + Duration::from_secs(opts.timeout.max(1));
     let mut pause = Duration::from_millis(200);
+    // Done when the finish time moves, or the run was seen running and has ended.
+    let mut seen_running = false;
     let row = loop {
         let row = ctx
             .block_on(admin.get_opt(&path))?
             .ok_or_else(|| ModuleError::not_found(format!("the Azure service {path} is gone")))?;
         let status = text(&row, "LastUserDiscoveryStatus");
         let finished = text(&row, "LastUserDiscoveryTime");
-        if finished != before_time && (status == "Succeeded" || status == "Failed") {
+        let ended = status == "Succeeded" || status == "Failed";
+        if ended && (finished != before_time || seen_running) {
             break row;
         }
+        seen_running |= status == "Running";
         if Instant::now() >= deadline {
             return Err(ModuleError::remote(format!(
                 "user discovery on {:?} did not finish within {} s (last status {:?})",

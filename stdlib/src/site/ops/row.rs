@@ -126,7 +126,7 @@ impl Resource for WmiRow {
 
     fn observe(&self, ctx: &Ctx) -> Result<Option<Value>> {
         let read = ctx.read().admin_service()?;
-        let found = ctx.block_on(self.find(read))?;
+        let found = super::read_or_plan(ctx, ctx.block_on(self.find(read)), || None)?;
         self.found.set(found.is_some());
         Ok(found)
     }

@@ -295,7 +295,8 @@ fn find(ctx: &Ctx, class: &str, prop: &str, value: Option<&String>) -> Result<Op
     let Some(value) = value else { return Ok(None) };
     let filter = format!("{prop} eq '{}'", value.replace('\'', "''"));
     let admin = ctx.read().admin_service()?;
-    let mut rows = ctx.block_on(admin.list(class, &[("$filter", &filter)]))?;
+    let rows = ctx.block_on(admin.list(class, &[("$filter", &filter)]));
+    let mut rows = super::read_or_plan(ctx, rows, Vec::new)?;
     rows.sort_by_key(|r| r["ID"].as_i64().unwrap_or(i64::MAX));
     Ok(rows.into_iter().next())
 }
