@@ -133,7 +133,7 @@ let line = logs::wait_for({log:?}, ["Successfully published UDX for Microsoft En
 fn a_plan_writes_nothing_and_shows_the_cmdlets() {
     let lab = Lab::new();
     let run = lab.run(Mode::Plan);
-    ok(run
+    let _ = ok(run
         .engine
         .eval::<rhai::Dynamic>(&script("site::run_discovery(svc, \"user\")")));
     assert!(admin_writes(&lab).is_empty());
@@ -169,7 +169,7 @@ fn a_plan_writes_nothing_and_shows_the_cmdlets() {
 fn a_secret_this_run_cannot_read_is_replaced_by_a_new_one() {
     let lab = Lab::new();
     let first = lab.run(Mode::Apply);
-    ok(first.engine.eval::<rhai::Dynamic>(APPS));
+    let _ = ok(first.engine.eval::<rhai::Dynamic>(APPS));
     let log = lab.emu().log_dir().join("SMS_AZUREAD_DISCOVERY_AGENT.log");
     let second = lab.run(Mode::Apply);
     let out: rhai::Array = ok(second.engine.eval(&site_script(&log)));
@@ -191,7 +191,7 @@ fn a_secret_this_run_cannot_read_is_replaced_by_a_new_one() {
 fn two_runs_at_once_make_one_of_each_row() {
     let lab = Lab::new();
     let prep = lab.run(Mode::Apply);
-    ok(prep.engine.eval::<rhai::Dynamic>(APPS));
+    let _ = ok(prep.engine.eval::<rhai::Dynamic>(APPS));
     let runs: Vec<_> = (0..2).map(|_| lab.run(Mode::Apply)).collect();
     let s = script("svc.name");
     std::thread::scope(|scope| {
@@ -228,7 +228,7 @@ fn two_runs_at_once_make_one_of_each_row() {
 fn bad_options_fail_before_any_request() {
     let lab = Lab::new();
     let run = lab.run(Mode::Apply);
-    ok(run.engine.eval::<rhai::Dynamic>(APPS));
+    let _ = ok(run.engine.eval::<rhai::Dynamic>(APPS));
     for (opts, want) in [
         (
             "delta_minutes: 2",
