@@ -99,16 +99,24 @@ fn imports_the_apps_runs_discovery_and_a_second_run_changes_nothing() {
         "{paths:?}"
     );
 
-    // Again: nothing changes in the site; discovery runs again (an action).
+    // Again: nothing changes, and the last discovery stands.
     let before = admin_writes(&lab).len();
     let again = lab.run(Mode::Apply);
-    ok(again.engine.eval::<rhai::Array>(&s));
+    let out2 = ok(again.engine.eval::<rhai::Array>(&s));
+    assert_eq!(out2[3].as_int().unwrap(), 25);
     let c2 = changes(&again);
     let changed: Vec<_> = c2
         .iter()
-        .filter(|(a, o, _)| *a != Action::Unchanged && o != "full user discovery")
+        .filter(|(a, _, _)| *a != Action::Unchanged)
         .collect();
     assert!(changed.is_empty(), "{changed:?}");
+    assert_eq!(admin_writes(&lab).len(), before, "no write on a re-run");
+    // force starts one anyway.
+    let forced = lab.run(Mode::Apply);
+    let d: rhai::Dynamic = ok(forced.engine.eval(&script(
+        "site::run_discovery(svc, \"user\", #{ force: true, timeout: 60 }).status",
+    )));
+    assert_eq!(d.to_string(), "Succeeded");
     let after: Vec<_> = admin_writes(&lab).into_iter().skip(before).collect();
     assert_eq!(after.len(), 1, "only the discovery trigger: {after:?}");
     assert!(

@@ -175,7 +175,10 @@ pub mod api {
     /// Run a full Entra user discovery now ("Run Full Discovery Now") and wait until the
     /// site reports it finished.
     ///
-    /// A plan shows the run it would start and starts nothing. After the site reports
+    /// A plan shows the run it would start and starts nothing. When the last run
+    /// succeeded and this run changed nothing in the service (its apps, secret or
+    /// settings), no new run is started and that run is the answer, so a re-run of a
+    /// runbook changes nothing; `force: true` always starts one. After the site reports
     /// the run finished, the result has the number of users it discovered; a run the
     /// site reports failed (for example, Entra refusing the secret the site holds) is an
     /// error. The product documents no API to start discovery: the method and the
@@ -184,6 +187,7 @@ pub mod api {
     ///
     /// # Options
     /// - `timeout` (int, default 900): seconds to wait for the site.
+    /// - `force` (bool, default false): start a run even when the last one succeeded and nothing changed.
     ///
     /// # Returns
     /// A `Discovery` — `service`, `kind` ("user"), `status` ("Succeeded"), `users`

@@ -52,6 +52,8 @@ pub struct AzureService {
     pub secret_expiry: String,
     /// True when this run gave the site a new secret.
     pub secret_replaced: bool,
+    /// True when this run created or changed any of it (tenant, apps, service).
+    pub changed: bool,
 }
 
 /// How a discovery run ended.

@@ -32,7 +32,8 @@ pub fn get(ctx: &Ctx, name: &str) -> Result<Cmg> {
 pub fn list(ctx: &Ctx) -> Result<Vec<Cmg>> {
     let filter = format!("ServiceType eq '{CLOUD_PROXY_SERVICE}'");
     let admin = ctx.read().admin_service()?;
-    let rows = ctx.block_on(admin.list(CMG_CLASS, &[("$filter", &filter)]))?;
+    let rows = ctx.block_on(admin.list(CMG_CLASS, &[("$filter", &filter)]));
+    let rows = crate::site::ops::read_or_plan(ctx, rows, Vec::new)?;
     Ok(rows.iter().map(Cmg::from_row).collect())
 }
 

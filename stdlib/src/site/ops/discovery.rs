@@ -22,6 +22,9 @@ pub struct DiscoveryOptions {
     /// Seconds to wait for the site to finish.
     #[serde(default = "fifteen_minutes")]
     pub timeout: u64,
+    /// Run even when the last run succeeded and nothing changed since.
+    #[serde(default)]
+    pub force: bool,
 }
 
 fn fifteen_minutes() -> u64 {
@@ -32,6 +35,7 @@ impl Default for DiscoveryOptions {
     fn default() -> Self {
         DiscoveryOptions {
             timeout: fifteen_minutes(),
+            force: false,
         }
     }
 }
@@ -131,6 +135,11 @@ pub fn run_discovery(
         .block_on(admin.get_opt(&path))?
         .ok_or_else(|| ModuleError::not_found(format!("the Azure service {path} is gone")))?;
     let before_time = text(&before, "LastUserDiscoveryTime");
+    // A run that succeeded since the service last changed is the answer: a re-run of
+    // a runbook starts no discovery.
+    if !opts.force && !service.changed && text(&before, "LastUserDiscoveryStatus") == "Succeeded" {
+        return Ok(Some(discovery_of(ctx, service, &before)?));
+    }
     ensure(
         ctx,
         Trigger {
@@ -172,8 +181,7 @@ pub fn run_discovery(
         pause = (pause * 2).min(Duration::from_secs(10));
     };
 
-    let status = text(&row, "LastUserDiscoveryStatus");
-    if status == "Failed" {
+    if text(&row, "LastUserDiscoveryStatus") == "Failed" {
         return Err(ModuleError::remote(format!(
             "user discovery on {:?} failed: {}",
             service.name,
@@ -181,6 +189,12 @@ pub fn run_discovery(
         ))
         .with_hint("SMS_AZUREAD_DISCOVERY_AGENT.log says why; a secret the site holds that Entra refuses is replaced by running site::azure_service again"));
     }
+    Ok(Some(discovery_of(ctx, service, &row)?))
+}
+
+/// How the last run ended, from the service's row.
+fn discovery_of(ctx: &Ctx, service: &AzureService, row: &Value) -> Result<Discovery> {
+    let admin = ctx.read().admin_service()?;
     // The count the run reported; else the users the site holds from the tenant.
     let users = match row["LastUserDiscoveryCount"].as_i64() {
         Some(n) => n,
@@ -193,11 +207,11 @@ pub fn run_discovery(
             rows.len() as i64
         }
     };
-    Ok(Some(Discovery {
+    Ok(Discovery {
         service: service.name.clone(),
         kind: "user".into(),
-        status,
+        status: text(row, "LastUserDiscoveryStatus"),
         users,
-        finished: text(&row, "LastUserDiscoveryTime"),
-    }))
+        finished: text(row, "LastUserDiscoveryTime"),
+    })
 }

@@ -41,6 +41,7 @@ pub fn ensure_azure_service(
     }
     let site = super::site(ctx)?;
     let tenant = entra::tenant(ctx)?;
+    let changes_before = ctx.summary().changes();
     let tenant_id = tenant.facts.tenant_id.clone();
 
     // The tenant.
@@ -208,6 +209,7 @@ pub fn ensure_azure_service(
         schedule: interval.text(),
         secret_expiry: expiry.text().to_string(),
         secret_replaced: replaced,
+        changed: ctx.summary().changes() > changes_before,
     })
 }
 
