@@ -257,6 +257,23 @@ async fn a_template_deployment_runs_to_succeeded() {
         .await;
     let ops = ops.body["value"].as_array().unwrap().clone();
     assert_eq!(ops.len(), 4);
+    // The path azure-mgmt-resource-deployments uses (the spec's, without the provider).
+    let short = arm
+        .call(
+            Method::GET,
+            &format!(
+                "{}/deployments/CMG-GraniteFalls/operations?{DEP_V}",
+                arm.rg("cmg-rg").replace("resourceGroups", "resourcegroups")
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(
+        short.body["value"].as_array().map(Vec::len),
+        Some(4),
+        "{}",
+        short.text
+    );
     assert!(ops
         .iter()
         .all(|o| o["properties"]["provisioningState"] == "Succeeded"
