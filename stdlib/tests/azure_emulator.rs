@@ -349,3 +349,66 @@ fn the_profile_names_the_subscription() {
         .unwrap_err();
     assert_eq!(find_module_error(&err).unwrap().kind, ErrorKind::Validation);
 }
+
+#[test]
+fn the_server_app_gets_contributor_once_and_a_subscription_role_counts() {
+    let lab = Lab::new();
+    let s = r#"
+let server = entra::server_app(#{ display_name: "Cloud Management web app" });
+azure::resource_group("cmg-rg", "westus");
+let a = azure::role_assignment(server, "Contributor", #{ resource_group: "cmg-rg" });
+[a.role, a.scope, a.inherited, a.principal_id, server.service_principal_id]
+"#;
+    let run = lab.run(Mode::Apply);
+    let out: rhai::Array = run.engine.eval(s).unwrap();
+    assert_eq!(out[0].to_string(), "Contributor");
+    assert!(
+        out[1].to_string().ends_with("/resourceGroups/cmg-rg"),
+        "{out:?}"
+    );
+    assert!(!out[2].as_bool().unwrap());
+    assert_eq!(out[3].to_string(), out[4].to_string());
+    let puts = |lab: &Lab| {
+        lab.arm_writes()
+            .into_iter()
+            .filter(|(m, p)| m == "PUT" && p.contains("roleAssignments"))
+            .count()
+    };
+    assert_eq!(puts(&lab), 1);
+    // Again: found, nothing sent.
+    let again = lab.run(Mode::Apply);
+    again.engine.eval::<rhai::Array>(s).unwrap();
+    assert_eq!(puts(&lab), 1);
+    assert!(changes(&again)
+        .iter()
+        .any(|(a, o, _)| *a == Action::Unchanged && o == "role assignment"));
+    // Contributor on the subscription covers the group: an inherited role is enough.
+    let sub = r#"
+let server = entra::server_app(#{ display_name: "Cloud Management web app" });
+azure::role_assignment(server, "Contributor");
+azure::resource_group("other-rg", "westus");
+let a = azure::role_assignment(server, "Contributor", #{ resource_group: "other-rg" });
+a.inherited
+"#;
+    let third = lab.run(Mode::Apply);
+    assert!(third
+        .engine
+        .eval::<bool>(sub)
+        .unwrap_or_else(|e| panic!("{:?}", find_module_error(&e))));
+    assert_eq!(
+        puts(&lab),
+        2,
+        "only the subscription-level assignment is new"
+    );
+    // An unknown role is a clear error.
+    let err = lab
+        .run(Mode::Apply)
+        .engine
+        .eval::<rhai::Dynamic>(
+            r#"let server = entra::server_app(#{ display_name: "Cloud Management web app" });
+               azure::role_assignment(server, "Contributer")"#,
+        )
+        .unwrap_err();
+    let m = find_module_error(&err).unwrap();
+    assert!(m.message.contains("no role named"), "{}", m.message);
+}

@@ -83,7 +83,21 @@ impl Resource for Assignment<'_> {
         if uuid::Uuid::parse_str(self.principal_id).is_err() {
             return Ok(None);
         }
-        let found = assignments(ctx, self.scope, self.principal_id)?;
+        let found = match assignments(ctx, self.scope, self.principal_id) {
+            // A plan that creates the group first: nothing can be assigned on it yet.
+            Err(e)
+                if ctx.is_plan() && e.remote_code.as_deref() == Some("ResourceGroupNotFound") =>
+            {
+                return Ok(None)
+            }
+            Err(e) if e.remote_code.as_deref() == Some("ResourceGroupNotFound") => {
+                return Err(super::hinted(
+                    e,
+                    "create the resource group first: azure::resource_group(name, region)",
+                ))
+            }
+            other => other?,
+        };
         let guid = role_guid(&self.role_definition_id);
         Ok(found
             .into_iter()
