@@ -399,14 +399,14 @@ fn read(st: &AppState, db: &Db<'_>, doc: &mut Value) -> Result<bool, AdminError>
     Ok(live != Live::Gone)
 }
 
+/// A power change on the stored row, given its deployment id (none: never deployed).
+type PowerFn =
+    fn(&AppState, &Db<'_>, &mut Map<String, Value>, Option<&str>) -> Result<(), AdminError>;
+
 /// Run `f` on the stored CMG in one write transaction; `ReturnValue` 0 when Azure took
 /// the request, 1 when it refused (recorded on the row) or there is nothing to do it
 /// on — WMI's way to fail a method.
-fn power(
-    st: &Shared,
-    instance: Option<Value>,
-    f: fn(&AppState, &Db<'_>, &mut Map<String, Value>, Option<&str>) -> Result<(), AdminError>,
-) -> Result<Value, AdminError> {
+fn power(st: &Shared, instance: Option<Value>, f: PowerFn) -> Result<Value, AdminError> {
     let class = &SMS_AZURESERVICE;
     let Some(instance) = instance else {
         return Err(bad("Start and Stop are instance methods."));
