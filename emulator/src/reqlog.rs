@@ -168,5 +168,14 @@ mod tests {
             "/subscriptions/s/providers/Microsoft.Network/locations/eastus/CheckDnsNameAvailability"
         ));
         assert!(is_write(&Method::POST, "/v1.0/applications/x/addPassword"));
+        // A deployment's validate reads; the scale set's power actions write.
+        assert!(!is_write(
+            &Method::POST,
+            "/subscriptions/s/resourceGroups/r/providers/Microsoft.Resources/deployments/d/validate"
+        ));
+        assert!(is_write(
+            &Method::POST,
+            "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/virtualMachineScaleSets/v/deallocate"
+        ));
     }
 }

@@ -49,5 +49,5 @@ if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-
 fi
 "$venv/bin/python" -c "import msal, msgraph, azure.identity, kiota_http, cryptography, requests, \
 azure.mgmt.resource.resources, azure.mgmt.resource.subscriptions, azure.mgmt.storage, \
-azure.mgmt.keyvault, azure.mgmt.network"
+azure.mgmt.keyvault, azure.mgmt.network, azure.mgmt.compute, azure.mgmt.authorization, azure.mgmt.resource.deployments"
 echo "$want" >"$stamp"

@@ -237,7 +237,6 @@ pub fn operations_at(doc: &Value, now: i64) -> Vec<Value> {
                         "provisioningState": state,
                         "timestamp": iso_ms(end),
                         "duration": duration((end - started).max(0)),
-                        "trackingId": crate::util::new_guid(),
                         "serviceRequestId": crate::util::new_guid(),
                         "targetResource": op["targetResource"],
                     });

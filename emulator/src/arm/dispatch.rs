@@ -69,6 +69,11 @@ pub fn dispatch(r: &Req<'_>) -> ArmResult<Response> {
     if rest.len() == 3 && is(rest[2], "resources") {
         return only(r, Method::GET, || super::listing::list(r, sub, rg));
     }
+    // DeploymentOperations_List's path has no `providers/Microsoft.Resources`
+    // (resources.json: `/subscriptions/{sub}/resourcegroups/{rg}/deployments/{name}/operations`).
+    if is(rest[2], "deployments") {
+        return super::deployments::route(r, sub, rg, &rest[3..]);
+    }
     if !is(rest[2], "providers") || rest.len() < 5 {
         return Err(super::resource_groups::unknown_kind(rest[2]));
     }

@@ -116,6 +116,12 @@ pub fn upsert(db: &Db<'_>, k: &str, mut doc: Value, state: &str, until: i64) -> 
             doc["_power"] = power;
         }
     }
+    // Writing over a live resource updates it; only a new one is being created.
+    let state = if live && state == "Creating" {
+        "Updating"
+    } else {
+        state
+    };
     doc["_busy"] = json!({"state": state, "until": until});
     if existing.is_some() {
         db.update(RESOURCES, k, &doc)?;

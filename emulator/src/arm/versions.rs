@@ -3,6 +3,7 @@
 //! Each list holds the version the contract names (issue 7), the stable versions of the
 //! REST specs read for the shapes served, and the version the pinned Python SDK sends
 //! (tests/sdk/requirements.txt: azure-mgmt-resource 26.0.0 → 2025-04-01,
+//! azure-mgmt-resource-deployments 2.0.0 → 2026-06-01,
 //! azure-mgmt-compute 39.0.0 → 2026-04-01, azure-mgmt-keyvault 14.1.0 → 2026-05-15,
 //! azure-mgmt-storage 25.3.0 → 2026-09-01, azure-mgmt-network 33.1.0 → 2026-03-01,
 //! azure-mgmt-authorization 4.0.0 → 2022-04-01). Real ARM takes many more; these are
@@ -25,6 +26,7 @@ pub const DEPLOYMENTS: &[&str] = &[
     "2024-11-01",
     "2025-03-01",
     "2025-04-01",
+    "2026-06-01",
 ];
 pub const COMPUTE: &[&str] = &[
     "2023-09-01",
