@@ -381,12 +381,15 @@ fn delete(st: &AppState, db: &Db<'_>, current: &Value) -> Result<Option<Value>, 
     };
     let mut row = current.as_object().cloned().unwrap_or_default();
     match arm::delete_in(st, db, id) {
-        Ok(()) => {}
+        Ok(()) => {
+            state::record(&mut row, None);
+            row.insert(state::DELETING_MARK.into(), json!(true));
+        }
         Err(e) if e.code == "DeploymentNotFound" => return Ok(None),
+        // Azure refused (the server app lost its role): the CMG stays, in Error, and
+        // a later DELETE tries again.
         done => arm_outcome(&mut row, done)?,
     }
-    state::record(&mut row, None);
-    row.insert(state::DELETING_MARK.into(), json!(true));
     Ok(Some(Value::Object(row)))
 }
 
