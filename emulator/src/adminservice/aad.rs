@@ -36,6 +36,7 @@ pub const SMS_AAD_TENANT_EX: WmiClass = WmiClass {
     on_create: Some(tenant_write),
     on_update: Some(tenant_update),
     on_delete: Some(tenant_delete),
+    on_read: None,
     methods: &[],
 };
 
@@ -60,6 +61,7 @@ pub const SMS_AAD_APPLICATION_EX: WmiClass = WmiClass {
     on_create: Some(app_write),
     on_update: Some(app_update),
     on_delete: Some(app_delete),
+    on_read: None,
     methods: &[],
 };
 
@@ -91,6 +93,7 @@ pub const SMS_AZURE_CLOUDSERVICE: WmiClass = WmiClass {
     on_create: Some(service_write),
     on_update: Some(service_update),
     on_delete: Some(service_delete),
+    on_read: None,
     methods: &[Method {
         name: "RunUserDiscovery",
         is_static: false,
@@ -124,6 +127,7 @@ pub const SMS_R_USER: WmiClass = WmiClass {
     on_create: None,
     on_update: None,
     on_delete: None,
+    on_read: None,
     methods: &[],
 };
 
@@ -215,20 +219,21 @@ fn tenant_update(
 }
 
 /// A referenced row cannot go (the site database's foreign keys; UNCONFIRMED reply).
+/// A row no one uses goes now (`None`).
 fn in_use(
     db: &Db<'_>,
     class: &WmiClass,
     current: &Value,
     users: &WmiClass,
     props: &[&str],
-) -> Result<(), AdminError> {
+) -> Result<Option<Value>, AdminError> {
     let id = &current[class.key];
     let user = db
         .docs(&users.collection())?
         .into_iter()
         .find(|d| props.iter().any(|p| &d[*p] == id));
     match user {
-        None => Ok(()),
+        None => Ok(None),
         Some(u) => Err(conflict(format!(
             "The instance of {} with {} {id} is in use by {} {}.",
             class.name, class.key, users.name, u[users.key]
@@ -236,7 +241,7 @@ fn in_use(
     }
 }
 
-fn tenant_delete(_: &AppState, db: &Db<'_>, current: &Value) -> Result<(), AdminError> {
+fn tenant_delete(_: &AppState, db: &Db<'_>, current: &Value) -> Result<Option<Value>, AdminError> {
     in_use(
         db,
         &SMS_AAD_TENANT_EX,
@@ -316,7 +321,7 @@ fn app_update(
     Ok(())
 }
 
-fn app_delete(_: &AppState, db: &Db<'_>, current: &Value) -> Result<(), AdminError> {
+fn app_delete(_: &AppState, db: &Db<'_>, current: &Value) -> Result<Option<Value>, AdminError> {
     in_use(
         db,
         &SMS_AAD_APPLICATION_EX,
@@ -409,7 +414,7 @@ fn service_update(
     Ok(())
 }
 
-fn service_delete(_: &AppState, db: &Db<'_>, current: &Value) -> Result<(), AdminError> {
+fn service_delete(_: &AppState, db: &Db<'_>, current: &Value) -> Result<Option<Value>, AdminError> {
     in_use(
         db,
         &SMS_AZURE_CLOUDSERVICE,

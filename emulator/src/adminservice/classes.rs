@@ -86,8 +86,14 @@ pub type UpdateHook = fn(
     &mut Map<String, Value>,
     &Map<String, Value>,
 ) -> Result<(), AdminError>;
-/// Refuse or follow up a delete (inside the write transaction).
-pub type DeleteHook = fn(&AppState, &Db<'_>, &Value) -> Result<(), AdminError>;
+/// Refuse or follow up a delete (inside the write transaction). `None`: the row goes
+/// now; `Some(row)`: the row stays, changed, and goes later (a CMG stays, Deleting,
+/// until its Azure resources are gone).
+pub type DeleteHook = fn(&AppState, &Db<'_>, &Value) -> Result<Option<Value>, AdminError>;
+/// Fill the values the site computes when a row is read (inside the reading
+/// transaction, before `$filter`, so a filter sees them). `false` hides the row: it is
+/// gone, though its record has not been dropped yet.
+pub type ReadHook = fn(&AppState, &Db<'_>, &mut Value) -> Result<bool, AdminError>;
 /// A method: the class, the instance for an instance method, the parameters. Answers
 /// the out-parameters, `ReturnValue` included.
 pub type MethodFn =
@@ -116,6 +122,7 @@ pub struct WmiClass {
     pub on_create: Option<CreateHook>,
     pub on_update: Option<UpdateHook>,
     pub on_delete: Option<DeleteHook>,
+    pub on_read: Option<ReadHook>,
     pub methods: &'static [Method],
 }
 

@@ -42,6 +42,33 @@ pub fn view(class: &WmiClass, doc: &Value) -> Value {
     Value::Object(out)
 }
 
+/// A stored row with the values the site computes filled in (the class's read hook);
+/// `None` when the row is gone though not yet dropped.
+pub fn live(
+    st: &crate::app::AppState,
+    db: &Db<'_>,
+    class: &WmiClass,
+    mut doc: Value,
+) -> Result<Option<Value>, AdminError> {
+    match class.on_read {
+        Some(hook) => Ok(hook(st, db, &mut doc)?.then_some(doc)),
+        None => Ok(Some(doc)),
+    }
+}
+
+/// [`find`], as a reader sees it: computed values filled in, a gone row absent.
+pub fn find_live(
+    st: &crate::app::AppState,
+    db: &Db<'_>,
+    class: &WmiClass,
+    key: &str,
+) -> Result<Option<Value>, AdminError> {
+    match find(db, class, key)? {
+        Some(doc) => live(st, db, class, doc),
+        None => Ok(None),
+    }
+}
+
 /// The weak etag of a stored row.
 pub fn etag(doc: &Value) -> String {
     format!("W/\"{}\"", doc[ETAG].as_i64().unwrap_or(1))

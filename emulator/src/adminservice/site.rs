@@ -38,6 +38,7 @@ pub const SMS_SITE: WmiClass = WmiClass {
     on_create: None,
     on_update: None,
     on_delete: None,
+    on_read: None,
     methods: &[],
 };
 
@@ -72,6 +73,7 @@ pub const SMS_SCI_SYSRESUSE: WmiClass = WmiClass {
     on_create: None,
     on_update: None,
     on_delete: None,
+    on_read: None,
     methods: &[],
 };
 

@@ -122,13 +122,16 @@ pub async fn get(State(st): State<Shared>, uri: Uri, headers: HeaderMap) -> Resp
 
 fn answer(st: &crate::app::AppState, t: &Target, q: &Query) -> Result<Vec<Value>, AdminError> {
     let class = t.class;
-    let docs: Vec<Value> = st
-        .store
-        .read(|db| db.docs(&class.collection()))
-        .map_err(super::rows::store_error)?
-        .iter()
-        .map(|d| rows::view(class, d))
-        .collect();
+    // Computed values (a CMG's State) are filled in the same read, before `$filter`.
+    let docs: Vec<Value> = st.store.read(|db| {
+        let mut out = Vec::new();
+        for d in db.docs(&class.collection())? {
+            if let Some(d) = rows::live(st, db, class, d)? {
+                out.push(rows::view(class, &d));
+            }
+        }
+        Ok::<_, AdminError>(out)
+    })?;
     if let Some(key) = &t.key {
         let found: Vec<Value> = docs
             .into_iter()

@@ -147,7 +147,7 @@ fn create(
             ));
         }
         db.insert(&class.collection(), &id, &row)?;
-        Ok::<_, AdminError>(row)
+        Ok::<_, AdminError>(rows::live(st, db, class, row.clone())?.unwrap_or(row))
     })?;
     Ok(answer(StatusCode::CREATED, rows::view(class, &row)))
 }
@@ -192,6 +192,10 @@ fn update(
 ) -> Result<Response, AdminError> {
     let row = st.store.write(|db| {
         let current = rows::find(db, class, key)?.ok_or_else(|| rows::not_found(class, key))?;
+        // A row that is gone but not yet dropped (a deleted CMG) is not there to change.
+        if rows::live(st, db, class, current.clone())?.is_none() {
+            return Err(rows::not_found(class, key));
+        }
         if !if_match_ok(headers, &current) {
             return Err(AdminError::new(
                 StatusCode::PRECONDITION_FAILED,
@@ -210,7 +214,7 @@ fn update(
         let row = Value::Object(row);
         rows::check_unique(db, class, &row)?;
         db.update(&class.collection(), &rows::id_of(class, &current), &row)?;
-        Ok::<_, AdminError>(row)
+        Ok::<_, AdminError>(rows::live(st, db, class, row.clone())?.unwrap_or(row))
     })?;
     Ok(answer(StatusCode::OK, rows::view(class, &row)))
 }
@@ -226,11 +230,25 @@ pub async fn delete(State(st): State<Shared>, uri: Uri) -> Response {
         writable(t.class)?;
         let class = t.class;
         st.store.write(|db| {
-            let current = rows::find(db, class, key)?.ok_or_else(|| rows::not_found(class, key))?;
-            if let Some(hook) = class.on_delete {
-                hook(&st, db, &current)?;
+            let current =
+                rows::find_live(&st, db, class, key)?.ok_or_else(|| rows::not_found(class, key))?;
+            let id = rows::id_of(class, &current);
+            // The stored record, not the computed view, is what a kept row keeps.
+            let stored = rows::find(db, class, key)?.unwrap_or(current);
+            let kept = match class.on_delete {
+                Some(hook) => hook(&st, db, &stored)?,
+                None => None,
+            };
+            match kept {
+                None => {
+                    db.delete(&class.collection(), &id)?;
+                }
+                Some(row) => {
+                    let mut row = row.as_object().cloned().unwrap_or_default();
+                    rows::bump(&mut row);
+                    db.update(&class.collection(), &id, &Value::Object(row))?;
+                }
             }
-            db.delete(&class.collection(), &rows::id_of(class, &current))?;
             Ok::<_, AdminError>(())
         })?;
         Ok(StatusCode::NO_CONTENT.into_response())
@@ -264,7 +282,7 @@ fn call(st: &Shared, t: &Target, params: Map<String, Value>) -> Result<Response,
         (None, true) => None,
         (Some(key), false) => Some(
             st.store
-                .read(|db| rows::find(db, t.class, key))?
+                .read(|db| rows::find_live(st, db, t.class, key))?
                 .ok_or_else(|| rows::not_found(t.class, key))?,
         ),
     };

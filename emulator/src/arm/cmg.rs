@@ -35,6 +35,11 @@
 //! pub fn delete(st: &AppState, deployment_id: &str) -> Result<(), ArmError>;
 //! ```
 //!
+//! Each has a `…_in` twin taking the store transaction the caller already holds
+//! (`start_in(st, db, spec)`, `progress_in(st, db, id)`, …): the AdminService writes a
+//! CMG's row and changes its Azure side in one transaction, so a refused write leaves
+//! neither, and the store's lock is not re-entrant.
+//!
 //! Every write is checked as the principal: its service principal (looked up by appId
 //! in the emulator's Graph) must hold Contributor or Owner on the resource group or the
 //! subscription through a role assignment, else `AuthorizationFailed` (403) naming the
@@ -248,43 +253,48 @@ fn certificate_url(prefix: &str, thumbprint: &str) -> String {
 
 /// Start (or rejoin) the CMG's deployment; returns its ARM id.
 pub fn start(st: &AppState, spec: &CmgSpec) -> ArmResult<String> {
+    st.store.write(|db| start_in(st, db, spec))
+}
+
+/// [`start`] inside a write transaction the caller holds (the AdminService writes the
+/// CMG's row and starts its deployment in one transaction; the store's lock is not
+/// re-entrant, so it cannot call [`start`]).
+pub fn start_in(st: &AppState, db: &Db<'_>, spec: &CmgSpec) -> ArmResult<String> {
     validate(spec)?;
     let sub = super::subscriptions::check(st, &spec.subscription)?;
     let name = deployment_name(&spec.prefix);
-    st.store.write(|db| {
-        let target = deploy_core::deployment_id(&sub, &spec.resource_group, &name);
-        authorize(
-            db,
-            &spec.principal_app_id,
-            &sub,
-            &spec.resource_group,
-            "Microsoft.Resources/deployments/write",
-            &target,
-        )?;
-        let group = super::resource_groups::ensure(db, &sub, &spec.resource_group, &spec.region)?;
-        let k = deploy_core::key(&sub, &group, &name);
-        if let Some(cur) = deploy_core::get(db, &k)? {
-            if deploy_core::state_at(&cur, now_ms()) == "Running" {
-                return Ok(crate::graph::str_of(&cur, "id").to_string());
-            }
+    let target = deploy_core::deployment_id(&sub, &spec.resource_group, &name);
+    authorize(
+        db,
+        &spec.principal_app_id,
+        &sub,
+        &spec.resource_group,
+        "Microsoft.Resources/deployments/write",
+        &target,
+    )?;
+    let group = super::resource_groups::ensure(db, &sub, &spec.resource_group, &spec.region)?;
+    let k = deploy_core::key(&sub, &group, &name);
+    if let Some(cur) = deploy_core::get(db, &k)? {
+        if deploy_core::state_at(&cur, now_ms()) == "Running" {
+            return Ok(crate::graph::str_of(&cur, "id").to_string());
         }
-        let planned = plan(st, spec, &sub, &group);
-        let properties = json!({
-            "mode": "Incremental",
-            "templateHash": crate::util::sha256_b64url(format!("{spec:?}").as_bytes()),
-            "parameters": {},
-            "outputs": {},
-            "providers": [],
-            "dependencies": [],
-        });
-        let cmg = json!({"_cmg": {
-            "prefix": spec.prefix,
-            "principal": spec.principal_app_id,
-            "content": spec.content,
-        }});
-        let (doc, _) = deploy_core::apply(st, db, &sub, &group, &name, planned, properties, cmg)?;
-        Ok(crate::graph::str_of(&doc, "id").to_string())
-    })
+    }
+    let planned = plan(st, spec, &sub, &group);
+    let properties = json!({
+        "mode": "Incremental",
+        "templateHash": crate::util::sha256_b64url(format!("{spec:?}").as_bytes()),
+        "parameters": {},
+        "outputs": {},
+        "providers": [],
+        "dependencies": [],
+    });
+    let cmg = json!({"_cmg": {
+        "prefix": spec.prefix,
+        "principal": spec.principal_app_id,
+        "content": spec.content,
+    }});
+    let (doc, _) = deploy_core::apply(st, db, &sub, &group, &name, planned, properties, cmg)?;
+    Ok(crate::graph::str_of(&doc, "id").to_string())
 }
 
 /// A parsed deployment id.
@@ -337,8 +347,17 @@ fn prefix_of(cmg: &Value) -> String {
 
 /// The CMG's deployment and resources now; `None` once `delete` has finished.
 pub fn progress(st: &AppState, deployment_id: &str) -> ArmResult<Option<CmgProgress>> {
+    st.store.read(|db| progress_in(st, db, deployment_id))
+}
+
+/// [`progress`] inside a transaction the caller holds.
+pub fn progress_in(
+    st: &AppState,
+    db: &Db<'_>,
+    deployment_id: &str,
+) -> ArmResult<Option<CmgProgress>> {
     let t = parse(st, deployment_id)?;
-    st.store.read(|db| {
+    {
         let now = now_ms();
         let Some(doc) = db.get(
             deploy_core::DEPLOYMENTS,
@@ -383,18 +402,19 @@ pub fn progress(st: &AppState, deployment_id: &str) -> ArmResult<Option<CmgProgr
                 })
             }),
         }))
-    })
+    }
 }
 
-/// Run `f` on the CMG's scale set, as its principal, in one transaction.
+/// Run `f` on the CMG's scale set, as its principal, in the caller's transaction.
 fn with_scale_set(
     st: &AppState,
+    db: &Db<'_>,
     deployment_id: &str,
     action: &str,
     f: impl FnOnce(&Db<'_>, Value) -> ArmResult<Value>,
 ) -> ArmResult<()> {
     let t = parse(st, deployment_id)?;
-    st.store.write(|db| {
+    {
         let (_, cmg) = deployment(db, &t)?;
         let prefix = prefix_of(&cmg);
         let target = resources::resource_id(&t.sub, &t.group, VMSS, &prefix);
@@ -410,11 +430,22 @@ fn with_scale_set(
         let doc = vmss_core::live(db, &k, &prefix, &t.group)?;
         f(db, doc)?;
         Ok(())
-    })
+    }
 }
 
 /// Scale the CMG to `instances` VMs (1..=16): the scale set is `Updating` for a while.
 pub fn set_capacity(st: &AppState, deployment_id: &str, instances: u32) -> ArmResult<()> {
+    st.store
+        .write(|db| set_capacity_in(st, db, deployment_id, instances))
+}
+
+/// [`set_capacity`] inside a write transaction the caller holds.
+pub fn set_capacity_in(
+    st: &AppState,
+    db: &Db<'_>,
+    deployment_id: &str,
+    instances: u32,
+) -> ArmResult<()> {
     if !(1..=16).contains(&instances) {
         return Err(invalid(format!(
             "The number of VM instances {instances} is outside 1..16."
@@ -422,6 +453,7 @@ pub fn set_capacity(st: &AppState, deployment_id: &str, instances: u32) -> ArmRe
     }
     with_scale_set(
         st,
+        db,
         deployment_id,
         "Microsoft.Compute/virtualMachineScaleSets/write",
         |db, doc| vmss_core::set_capacity(st, db, doc, instances as u64),
@@ -430,8 +462,14 @@ pub fn set_capacity(st: &AppState, deployment_id: &str, instances: u32) -> ArmRe
 
 /// Stop the CMG: deallocate the scale set.
 pub fn power_off(st: &AppState, deployment_id: &str) -> ArmResult<()> {
+    st.store.write(|db| power_off_in(st, db, deployment_id))
+}
+
+/// [`power_off`] inside a write transaction the caller holds.
+pub fn power_off_in(st: &AppState, db: &Db<'_>, deployment_id: &str) -> ArmResult<()> {
     with_scale_set(
         st,
+        db,
         deployment_id,
         "Microsoft.Compute/virtualMachineScaleSets/deallocate/action",
         |db, doc| vmss_core::power(st, db, doc, Power::Deallocate),
@@ -440,8 +478,14 @@ pub fn power_off(st: &AppState, deployment_id: &str) -> ArmResult<()> {
 
 /// Start the CMG: start the scale set.
 pub fn power_on(st: &AppState, deployment_id: &str) -> ArmResult<()> {
+    st.store.write(|db| power_on_in(st, db, deployment_id))
+}
+
+/// [`power_on`] inside a write transaction the caller holds.
+pub fn power_on_in(st: &AppState, db: &Db<'_>, deployment_id: &str) -> ArmResult<()> {
     with_scale_set(
         st,
+        db,
         deployment_id,
         "Microsoft.Compute/virtualMachineScaleSets/start/action",
         |db, doc| vmss_core::power(st, db, doc, Power::Start),
@@ -451,6 +495,17 @@ pub fn power_on(st: &AppState, deployment_id: &str) -> ArmResult<()> {
 /// Replace the server authentication certificate: the VMs load another secret version
 /// from the vault (a scale set model update, `Updating` for a while).
 pub fn update_certificate(st: &AppState, deployment_id: &str, thumbprint: &str) -> ArmResult<()> {
+    st.store
+        .write(|db| update_certificate_in(st, db, deployment_id, thumbprint))
+}
+
+/// [`update_certificate`] inside a write transaction the caller holds.
+pub fn update_certificate_in(
+    st: &AppState,
+    db: &Db<'_>,
+    deployment_id: &str,
+    thumbprint: &str,
+) -> ArmResult<()> {
     if thumbprint.len() != 40 || !thumbprint.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(invalid(format!(
             "'{thumbprint}' is not a SHA-1 thumbprint."
@@ -458,6 +513,7 @@ pub fn update_certificate(st: &AppState, deployment_id: &str, thumbprint: &str) 
     }
     with_scale_set(
         st,
+        db,
         deployment_id,
         "Microsoft.Compute/virtualMachineScaleSets/write",
         |db, doc| {
@@ -470,41 +526,44 @@ pub fn update_certificate(st: &AppState, deployment_id: &str, thumbprint: &str) 
 /// Delete the CMG's resources and its deployment; `progress` shows `Deleting` until
 /// they are gone, then `None`.
 pub fn delete(st: &AppState, deployment_id: &str) -> ArmResult<()> {
+    st.store.write(|db| delete_in(st, db, deployment_id))
+}
+
+/// [`delete`] inside a write transaction the caller holds.
+pub fn delete_in(st: &AppState, db: &Db<'_>, deployment_id: &str) -> ArmResult<()> {
     let t = parse(st, deployment_id)?;
-    st.store.write(|db| {
-        let (mut doc, cmg) = deployment(db, &t)?;
-        authorize(
-            db,
-            crate::graph::str_of(&cmg, "principal"),
-            &t.sub,
-            &t.group,
-            "Microsoft.Resources/deployments/delete",
-            deployment_id,
-        )?;
-        if doc["_gone_at"].is_i64() {
-            return Ok(());
-        }
-        let until = resources::done_at(st);
-        let prefix = prefix_of(&cmg);
-        for (rtype, name) in [
-            (VMSS, prefix.clone()),
-            (VAULT, prefix.clone()),
-            (PUBLIC_IP, prefix.clone()),
-            (STORAGE, prefix.to_ascii_lowercase()),
-        ] {
-            let k = resources::key(&t.sub, &t.group, rtype, &name);
-            if let Some(mut r) = db.get(resources::RESOURCES, &k)? {
-                if r["_gone_at"].is_null() {
-                    r["_gone_at"] = json!(until);
-                    db.update(resources::RESOURCES, &k, &r)?;
-                }
+    let (mut doc, cmg) = deployment(db, &t)?;
+    authorize(
+        db,
+        crate::graph::str_of(&cmg, "principal"),
+        &t.sub,
+        &t.group,
+        "Microsoft.Resources/deployments/delete",
+        deployment_id,
+    )?;
+    if doc["_gone_at"].is_i64() {
+        return Ok(());
+    }
+    let until = resources::done_at(st);
+    let prefix = prefix_of(&cmg);
+    for (rtype, name) in [
+        (VMSS, prefix.clone()),
+        (VAULT, prefix.clone()),
+        (PUBLIC_IP, prefix.clone()),
+        (STORAGE, prefix.to_ascii_lowercase()),
+    ] {
+        let k = resources::key(&t.sub, &t.group, rtype, &name);
+        if let Some(mut r) = db.get(resources::RESOURCES, &k)? {
+            if r["_gone_at"].is_null() {
+                r["_gone_at"] = json!(until);
+                db.update(resources::RESOURCES, &k, &r)?;
             }
         }
-        doc["_gone_at"] = json!(until);
-        let k = crate::graph::str_of(&doc, "_key").to_string();
-        db.update(deploy_core::DEPLOYMENTS, &k, &doc)?;
-        Ok::<_, ArmError>(())
-    })
+    }
+    doc["_gone_at"] = json!(until);
+    let k = crate::graph::str_of(&doc, "_key").to_string();
+    db.update(deploy_core::DEPLOYMENTS, &k, &doc)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,0 +1,630 @@
+//! The CMG through the AdminService (`SMS_AzureService`), over HTTPS as the stdlib's
+//! `cmg` module talks to it: create with a PFX → Provisioning → Ready with its Azure
+//! resources on the ARM API; a server app without Contributor → Error naming
+//! AuthorizationFailed; scale; stop and start; certificate replacement (same name only);
+//! a wrong PFX password; delete; the PFX and its password never in a reply, the request
+//! log, the state file or the logs. Waits use deadlines, never timed assertions.
+//! Source: /work/issue7-contract.md (SMS_AzureService, ARM).
+
+mod common;
+
+use base64::Engine as _;
+use comgmt_emulator::{EmulatorConfig, StateLocation};
+use common::{app_with_secret, into_resp, server_app, wait_for, Emu, Resp};
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::Duration;
+
+const EXPIRY: &str = "2027-11-29T21:00:00Z";
+const CLIENT_APP_ID: &str = "5f0c3b1e-2a4d-4c6e-8f10-1a2b3c4d5e6f";
+const NAME: &str = "GraniteFalls.contoso.com";
+const GROUP: &str = "CMG-RG";
+const CONTRIBUTOR: &str = "b24988ac-6180-42a0-ab88-20f7cdc24c7c";
+const PASSWORD: &str = "Pfx-Pa55-7c1d0e2f";
+const CLASS: &str = "SMS_AzureService";
+
+/// A base64 PFX of a fresh self-signed certificate for `cn`.
+fn pfx(cn: &str, password: &str) -> String {
+    let kp = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut p = rcgen::CertificateParams::new(vec![cn.to_string()]).unwrap();
+    p.distinguished_name
+        .push(rcgen::DnType::CommonName, cn.to_string());
+    let c = p.self_signed(&kp).unwrap();
+    let chain = p12_keystore::PrivateKeyChain::new(
+        vec![7],
+        p12_keystore::PrivateKey::from_der(&kp.serialize_der()).unwrap(),
+        vec![p12_keystore::Certificate::from_der(c.der()).unwrap()],
+    );
+    let mut ks = p12_keystore::KeyStore::new();
+    ks.add_entry(cn, p12_keystore::KeyStoreEntry::PrivateKeyChain(chain));
+    base64::engine::general_purpose::STANDARD.encode(ks.writer(password).write().unwrap())
+}
+
+struct Lab {
+    emu: Emu,
+    admin: String,
+    arm: String,
+    sub: String,
+    sp_id: String,
+    server_app_id: String,
+    service_id: Value,
+    dir: tempfile::TempDir,
+    /// Every reply body, to prove no secret came back.
+    replies: std::sync::Mutex<Vec<String>>,
+}
+
+async fn token(emu: &Emu, scope: &str) -> String {
+    let r = emu
+        .form(
+            &emu.token_url(),
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "cm-console"),
+                ("client_secret", "s"),
+                ("scope", scope),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["access_token"].as_str().unwrap().to_string()
+}
+
+/// A site with its Entra apps and Azure service registered, and the resource group.
+async fn lab() -> Lab {
+    let dir = tempfile::tempdir().unwrap();
+    let handle = comgmt_emulator::start(EmulatorConfig {
+        state: StateLocation::File(dir.path().join("emulator.sqlite")),
+        tls_cert_out: Some(dir.path().join("ca.pem")),
+        log_dir: Some(dir.path().join("logs")),
+        arm_delay: Duration::from_millis(300),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let root = reqwest::Certificate::from_pem(handle.ca_pem().unwrap()).unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(root)
+        .build()
+        .unwrap();
+    let mut emu = Emu {
+        handle,
+        http,
+        token: String::new(),
+    };
+    emu.token = emu.client_token("test-client", "test-secret").await;
+    let (app, sp, secret) = app_with_secret(&emu, server_app(emu.handle.tenant_id())).await;
+    let uri = app["identifierUris"][0].as_str().unwrap().to_string();
+    let admin = token(&emu, &format!("{uri}/.default")).await;
+    let arm = token(&emu, "https://management.azure.com/.default").await;
+    let mut lab = Lab {
+        emu,
+        admin,
+        arm,
+        sub: String::new(),
+        sp_id: sp["id"].as_str().unwrap().to_string(),
+        server_app_id: app["appId"].as_str().unwrap().to_string(),
+        service_id: Value::Null,
+        dir,
+        replies: Default::default(),
+    };
+    let r = lab
+        .arm_call(Method::GET, "subscriptions?api-version=2021-04-01", None)
+        .await;
+    lab.sub = r.body["value"][0]["subscriptionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = lab
+        .arm_call(
+            Method::PUT,
+            &format!("{}?api-version=2021-04-01", lab.group_id()),
+            Some(json!({"location": "westus"})),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+    lab.service_id = lab.register(&secret).await;
+    lab
+}
+
+impl Lab {
+    fn group_id(&self) -> String {
+        format!("subscriptions/{}/resourceGroups/{GROUP}", self.sub)
+    }
+
+    async fn arm_call(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
+        let mut rb = self
+            .emu
+            .http
+            .request(method, self.emu.url(path))
+            .bearer_auth(&self.arm);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        into_resp(rb.send().await.unwrap()).await
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
+        let mut rb = self
+            .emu
+            .http
+            .request(method, self.emu.url(&format!("AdminService/wmi/{path}")))
+            .bearer_auth(&self.admin);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let r = into_resp(rb.send().await.unwrap()).await;
+        self.replies.lock().unwrap().push(r.text.clone());
+        r
+    }
+
+    async fn created(&self, class: &str, body: Value) -> Value {
+        let r = self.call(Method::POST, class, Some(body)).await;
+        assert_eq!(r.status, 201, "{class}: {}", r.text);
+        r.body
+    }
+
+    /// Tenant, server app, client app and the Azure service; answers the service's ID.
+    async fn register(&self, secret: &str) -> Value {
+        let tid = self.emu.handle.tenant_id();
+        let tenant = self
+            .created(
+                "SMS_AAD_Tenant_Ex",
+                json!({"Name": "Comgmt Lab", "TenantID": tid}),
+            )
+            .await;
+        let server = self
+            .created(
+                "SMS_AAD_Application_Ex",
+                json!({"Name": "Cloud Management web app", "ClientID": self.server_app_id,
+                       "TenantDB_ID": tenant["ID"], "IdentifierUri": format!("api://{tid}/ConfigMgrService"),
+                       "IsClientApp": false, "SecretKey": secret, "SecretKeyExpiry": EXPIRY}),
+            )
+            .await;
+        let client = self
+            .created(
+                "SMS_AAD_Application_Ex",
+                json!({"Name": "Cloud Management native client app", "ClientID": CLIENT_APP_ID,
+                       "TenantDB_ID": tenant["ID"], "IsClientApp": true}),
+            )
+            .await;
+        let service = self
+            .created(
+                "SMS_Azure_CloudService",
+                json!({"Name": "My cloud management service", "ServerAppDB_ID": server["ID"],
+                       "ClientAppDB_ID": client["ID"]}),
+            )
+            .await;
+        service["ID"].clone()
+    }
+
+    async fn grant_contributor(&self) {
+        let scope = self.group_id();
+        let r = self
+            .arm_call(
+                Method::PUT,
+                &format!(
+                    "{scope}/providers/Microsoft.Authorization/roleAssignments/{}?api-version=2022-04-01",
+                    uuid::Uuid::new_v4()
+                ),
+                Some(json!({"properties": {
+                    "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{CONTRIBUTOR}", self.sub),
+                    "principalId": self.sp_id,
+                    "principalType": "ServicePrincipal",
+                }})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+
+    /// The create body the stdlib's `cmg::ensure` sends (gateway.rs).
+    fn body(&self, pfx: &str, password: &str) -> Value {
+        json!({
+            "Name": NAME,
+            "ServiceCName": "granitefalls.westus.cloudapp.azure.com",
+            "Description": "",
+            "ServiceType": "CloudProxyService",
+            "SiteCode": "ABC",
+            "SubscriptionID": self.sub,
+            "TenantID": self.emu.handle.tenant_id(),
+            "Region": "westus",
+            "ResourceGroup": GROUP,
+            "DeploymentModel": 2,
+            "AzureCloudServiceId": self.service_id,
+            "ServerAppClientId": self.server_app_id,
+            "NumberOfInstances": 1,
+            "VMSize": "Standard_B2s",
+            "CheckClientCertRevocation": false,
+            "EnforceProtocol": true,
+            "EnableCloudDPFunction": true,
+            "TrafficOutInGB": 0,
+            "TrafficWarningThreshold": 50,
+            "TrafficCriticalThreshold": 90,
+            "TrafficOutStopService": false,
+            "ServiceCertificatePfx": pfx,
+            "ServiceCertificatePassword": password,
+        })
+    }
+
+    /// The row as `cmg::ensure` finds it.
+    async fn find(&self) -> Option<Value> {
+        let r = self
+            .call(
+                Method::GET,
+                &format!("{CLASS}?$filter=Name eq '{NAME}' and ServiceType eq 'CloudProxyService'"),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["value"][0]
+            .as_object()
+            .map(|m| Value::Object(m.clone()))
+    }
+
+    async fn wait_state(&self, state: i64) -> Value {
+        wait_for(30, &format!("State {state}"), || async {
+            self.find().await.filter(|r| r["State"] == json!(state))
+        })
+        .await
+    }
+
+    async fn resources(&self) -> Vec<Value> {
+        let r = self
+            .arm_call(
+                Method::GET,
+                &format!("{}/resources?api-version=2021-04-01", self.group_id()),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["value"].as_array().cloned().unwrap_or_default()
+    }
+
+    async fn scale_set(&self) -> Value {
+        let r = self
+            .arm_call(
+                Method::GET,
+                &format!(
+                    "{}/providers/Microsoft.Compute/virtualMachineScaleSets/GraniteFalls?api-version=2024-07-01",
+                    self.group_id()
+                ),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body
+    }
+}
+
+/// Every file under `dir` holding `needle`.
+fn files_contain(dir: &Path, needle: &str) -> Vec<String> {
+    let mut hits = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if std::fs::read(&p)
+                .unwrap_or_default()
+                .windows(needle.len())
+                .any(|w| w == needle.as_bytes())
+            {
+                hits.push(p.display().to_string());
+            }
+        }
+    }
+    hits
+}
+
+#[tokio::test]
+async fn a_cmg_is_deployed_scaled_stopped_started_recertified_and_deleted() {
+    let lab = lab().await;
+    lab.grant_contributor().await;
+    let first = pfx(NAME, PASSWORD);
+    let row = lab.created(CLASS, lab.body(&first, PASSWORD)).await;
+    assert_eq!(row["State"], 1, "{row}");
+    assert_eq!(row["StatusDetails"], "Provisioning");
+    assert_eq!(row["ServiceCertificatePfx"], Value::Null);
+    assert_eq!(row["ServiceCertificatePassword"], Value::Null);
+    assert_eq!(row["ServiceThumbprintAlgorithm"], "SHA1");
+    let thumb = row["ServiceThumbprint"].as_str().unwrap().to_string();
+    assert!(
+        thumb.len() == 40 && thumb == thumb.to_uppercase(),
+        "{thumb}"
+    );
+    assert!(row["CertificateExpiry"].is_string() && row["ServiceCertificate"].is_string());
+    assert!(row["DeploymentId"].as_str().unwrap().ends_with(
+        "/resourceGroups/CMG-RG/providers/Microsoft.Resources/deployments/CMG-GraniteFalls"
+    ));
+    let id = row["AzureServiceID"].clone();
+    let key = format!("{CLASS}({id})");
+
+    // Ready, with everything the stdlib reads.
+    let ready = lab.wait_state(0).await;
+    for p in [
+        "AzureServiceID",
+        "State",
+        "StatusDetails",
+        "DeploymentId",
+        "ServiceThumbprint",
+        "CertificateExpiry",
+        "NumberOfInstances",
+        "VMSize",
+        "Region",
+        "ResourceGroup",
+        "SubscriptionID",
+        "ServiceCName",
+        "EnableCloudDPFunction",
+    ] {
+        assert!(!ready[p].is_null(), "{p}: {ready}");
+    }
+    assert_eq!(ready["StatusDetails"], "Ready");
+    assert_eq!(ready["Fqdn"], "granitefalls.westus.cloudapp.azure.com");
+    let r = lab
+        .call(Method::GET, &format!("{CLASS}?$filter=State eq 0"), None)
+        .await;
+    assert_eq!(
+        r.body["value"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        r.text
+    );
+
+    // The four Azure resources, and the public IP's name.
+    let mut types: Vec<String> = lab
+        .resources()
+        .await
+        .iter()
+        .map(|r| r["type"].as_str().unwrap_or_default().to_string())
+        .collect();
+    types.sort();
+    assert_eq!(
+        types,
+        [
+            "Microsoft.Compute/virtualMachineScaleSets",
+            "Microsoft.KeyVault/vaults",
+            "Microsoft.Network/publicIPAddresses",
+            "Microsoft.Storage/storageAccounts"
+        ]
+    );
+    let ip = lab
+        .arm_call(
+            Method::GET,
+            &format!(
+                "{}/providers/Microsoft.Network/publicIPAddresses/GraniteFalls?api-version=2024-05-01",
+                lab.group_id()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(
+        ip.body["properties"]["dnsSettings"]["fqdn"], "granitefalls.westus.cloudapp.azure.com",
+        "{}",
+        ip.text
+    );
+
+    // What cannot be written.
+    let r = lab
+        .call(Method::PATCH, &key, Some(json!({"NumberOfInstances": 17})))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = lab
+        .call(Method::PATCH, &key, Some(json!({"Region": "eastus"})))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = lab
+        .call(
+            Method::PATCH,
+            &key,
+            Some(json!({"ServiceThumbprint": "AB"})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = lab
+        .call(Method::PATCH, &key, Some(json!({"Region": "WestUS"})))
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), &r.body["Region"]),
+        (200, &json!("westus")),
+        "{}",
+        r.text
+    );
+
+    // Scale to 2: Upgrading, then Ready with the scale set at 2.
+    let r = lab
+        .call(Method::PATCH, &key, Some(json!({"NumberOfInstances": 2})))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(
+        matches!(r.body["State"].as_i64(), Some(7 | 0)),
+        "{}",
+        r.text
+    );
+    lab.wait_state(0).await;
+    assert_eq!(lab.scale_set().await["sku"]["capacity"], 2);
+
+    // Stop, then start.
+    let r = lab
+        .call(
+            Method::POST,
+            &format!("{key}/AdminService.Stop"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), &r.body["ReturnValue"]),
+        (201, &json!(0)),
+        "{}",
+        r.text
+    );
+    lab.wait_state(5).await;
+    let r = lab
+        .call(
+            Method::POST,
+            &format!("{CLASS}/{id}/AdminService.Start"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), &r.body["ReturnValue"]),
+        (201, &json!(0)),
+        "{}",
+        r.text
+    );
+    lab.wait_state(0).await;
+
+    // A renewed certificate for the same name replaces it; another case is refused.
+    let renewed = pfx(NAME, PASSWORD);
+    let r = lab
+        .call(
+            Method::PATCH,
+            &key,
+            Some(json!({"ServiceCertificatePfx": pfx(&NAME.to_lowercase(), PASSWORD), "ServiceCertificatePassword": PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = lab
+        .call(
+            Method::PATCH,
+            &key,
+            Some(json!({"ServiceCertificatePfx": renewed, "ServiceCertificatePassword": "wrong"})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        r.body["error"]["message"],
+        "The certificate password is incorrect."
+    );
+    let r = lab
+        .call(
+            Method::PATCH,
+            &key,
+            Some(json!({"ServiceCertificatePfx": renewed, "ServiceCertificatePassword": PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let new_thumb = r.body["ServiceThumbprint"].as_str().unwrap().to_string();
+    assert_ne!(new_thumb, thumb);
+    lab.wait_state(0).await;
+    let url = lab.scale_set().await["properties"]["virtualMachineProfile"]["osProfile"]["secrets"]
+        [0]["vaultCertificates"][0]["certificateUrl"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(url.ends_with(&new_thumb.to_lowercase()), "{url}");
+
+    // Delete: 204 at once, Deleting meanwhile, then gone with its Azure resources.
+    let r = lab.call(Method::DELETE, &key, None).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let r = lab.call(Method::GET, &key, None).await;
+    assert!(
+        r.status == 404 || r.body["value"][0]["State"] == 6,
+        "{}",
+        r.text
+    );
+    wait_for(30, "the CMG to go", || async {
+        (lab.call(Method::GET, &key, None).await.status == 404).then_some(())
+    })
+    .await;
+    assert!(lab.resources().await.is_empty());
+    // Its name is free again.
+    let again = lab.created(CLASS, lab.body(&first, PASSWORD)).await;
+    assert!(again["AzureServiceID"].as_i64() > id.as_i64());
+
+    // The PFX and its password are nowhere a reader could see them.
+    for text in lab.replies.lock().unwrap().iter() {
+        assert!(
+            !text.contains(PASSWORD) && !text.contains(&first[..64]),
+            "{text}"
+        );
+    }
+    for req in lab.emu.handle.requests() {
+        assert!(!req.path.contains(PASSWORD), "{}", req.path);
+    }
+    for needle in [PASSWORD, &first[..64], &renewed[..64]] {
+        assert_eq!(files_contain(lab.dir.path(), needle), Vec::<String>::new());
+    }
+}
+
+#[tokio::test]
+async fn a_server_app_without_contributor_fails_naming_authorization_failed() {
+    let lab = lab().await;
+    let row = lab
+        .created(CLASS, lab.body(&pfx(NAME, PASSWORD), PASSWORD))
+        .await;
+    assert_eq!(row["State"], 2, "{row}");
+    let details = row["StatusDetails"].as_str().unwrap_or_default();
+    assert!(
+        details.starts_with("Error: AuthorizationFailed: "),
+        "{details}"
+    );
+    assert!(details.contains("Contributor"), "{details}");
+    assert!(
+        details.contains(&format!(
+            "/subscriptions/{}/resourceGroups/{GROUP}",
+            lab.sub
+        )),
+        "{details}"
+    );
+    assert_eq!(lab.find().await.unwrap()["State"], 2);
+
+    // With the role, Start deploys it.
+    lab.grant_contributor().await;
+    let key = format!("{CLASS}({})", row["AzureServiceID"]);
+    let r = lab
+        .call(
+            Method::POST,
+            &format!("{key}/AdminService.Start"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), &r.body["ReturnValue"]),
+        (201, &json!(0)),
+        "{}",
+        r.text
+    );
+    let ready = lab.wait_state(0).await;
+    assert!(ready["DeploymentId"].is_string());
+}
+
+#[tokio::test]
+async fn a_wrong_pfx_password_or_no_pfx_makes_nothing() {
+    let lab = lab().await;
+    lab.grant_contributor().await;
+    let r = lab
+        .call(
+            Method::POST,
+            CLASS,
+            Some(lab.body(&pfx(NAME, PASSWORD), "nope")),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        r.body["error"]["message"],
+        "The certificate password is incorrect."
+    );
+    let mut body = lab.body("", "");
+    if let Some(m) = body.as_object_mut() {
+        m.remove("ServiceCertificatePfx");
+        m.remove("ServiceCertificatePassword");
+    }
+    let r = lab.call(Method::POST, CLASS, Some(body)).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    // A certificate for another name, and a thumbprint sent by the client, are refused.
+    let r = lab
+        .call(
+            Method::POST,
+            CLASS,
+            Some(lab.body(&pfx("Other.contoso.com", PASSWORD), PASSWORD)),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let mut body = lab.body(&pfx(NAME, PASSWORD), PASSWORD);
+    body["ServiceThumbprint"] = json!("AB".repeat(20));
+    let r = lab.call(Method::POST, CLASS, Some(body)).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(lab.find().await.is_none());
+    assert!(lab.resources().await.is_empty());
+}
