@@ -70,8 +70,9 @@ pub fn set_instances(ctx: &Ctx, cmg: &Cmg, n: i64, timeout: u64) -> Result<Cmg> 
         "Set-CMCloudManagementGateway -Name {} -VMInstanceCount {n}",
         ps_quote(&cmg.name)
     )));
+    let planned = row.body.clone();
     let written = ensure(ctx, row)?;
-    finish(ctx, written, &cmg.name, timeout)
+    finish(ctx, written, &planned, timeout)
 }
 
 /// Replace the CMG's certificate with a renewed one for the same name.
@@ -120,8 +121,9 @@ pub fn replace_certificate(
             ps_quote(&format!("Password of {}", pfx.path.display()))
         )),
     );
+    let planned = row.body.clone();
     let written = ensure(ctx, row)?;
-    finish(ctx, written, &cmg.name, timeout)
+    finish(ctx, written, &planned, timeout)
 }
 
 /// Stop or start: the documented `Stop`/`Start` methods of `SMS_AzureService`.

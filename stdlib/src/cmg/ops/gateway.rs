@@ -195,17 +195,16 @@ pub fn ensure_cmg(
         instances,
         new_certificate.then_some(&pfx),
     ));
+    let planned = row.body.clone();
     let written = ensure(ctx, row)?;
-    finish(ctx, written, &service_name, opts.timeout)
+    finish(ctx, written, &planned, opts.timeout)
 }
 
 /// After a write (or none): follow the site until the CMG is ready, then read Azure.
-pub fn finish(ctx: &Ctx, written: Known<Value>, name: &str, timeout: u64) -> Result<Cmg> {
+/// `planned` is what a plan that creates it shows.
+pub fn finish(ctx: &Ctx, written: Known<Value>, planned: &Value, timeout: u64) -> Result<Cmg> {
     let Some(row) = written.value() else {
-        // A plan that creates it.
-        let mut planned = Cmg::from_row(&json!({"Name": name}));
-        planned.state = Known::<String>::AfterApply.text().to_string();
-        return Ok(planned);
+        return Ok(Cmg::from_row(planned));
     };
     let mut cmg = Cmg::from_row(row);
     if ctx.is_plan() {
