@@ -24,6 +24,14 @@ fn tutorial_runs_then_reruns_with_no_changes_and_never_shows_the_password() {
             && plan_out.contains("# by hand: az provider register --subscription "),
         "{plan_out}"
     );
+    // The site's and the CMG's changes come with the ConfigMgr cmdlets.
+    assert!(
+        plan_out.contains("# by hand: Import-CMAADServerApplication -AppName 'Cloud Management web app'")
+            && plan_out.contains("# by hand: New-CMCloudManagementAzureService -Name 'My cloud management service'")
+            && plan_out.contains("# by hand: New-CMCloudManagementGateway -ServiceCertPath ")
+            && plan_out.contains("# by hand: az role assignment create "),
+        "{plan_out}"
+    );
     assert!(
         !dir.path().join("certs").exists(),
         "plan wrote certificate files"
@@ -40,15 +48,24 @@ fn tutorial_runs_then_reruns_with_no_changes_and_never_shows_the_password() {
         out.contains("deployment name GraniteFalls.westus.cloudapp.azure.com"),
         "{out}"
     );
-    // The Azure sections ran; the steps no module does yet say so.
+    // The site, Azure and CMG sections ran; the steps no module does yet say so.
     for line in [
+        "Site ABC: Configuration Manager current branch 2403",
+        "Azure service My cloud management service: user discovery every 7d, delta every 5 min",
+        "Entra user discovery: Succeeded, 25 users",
+        "SMS_AZUREAD_DISCOVERY_AGENT.log: Successfully published UDX for Azure Active Directory users",
         "dns_label granitefalls: available",
         "key_vault granitefalls: available",
         "provider Microsoft.Compute: Registered",
         "/resourceGroups/GraniteFalls-cmg in westus",
-        "GraniteFalls.contoso.com. 3600 IN CNAME GraniteFalls.westus.cloudapp.azure.com.",
-        "SKIPPED: Create the CMG GraniteFalls.contoso.com",
-        "Done, except the 5 step(s) above.",
+        "the server app holds Contributor on /subscriptions/",
+        "CMG GraniteFalls.contoso.com: Ready, 1 x Standard_A2_v2",
+        "in Azure: Microsoft.Compute/virtualMachineScaleSets/GraniteFalls",
+        "in Azure: Microsoft.Network/publicIPAddresses/GraniteFalls",
+        "CMG GraniteFalls.contoso.com is deployed as granitefalls.westus.cloudapp.azure.com",
+        "CNAME record: GraniteFalls.contoso.com. 3600 IN CNAME GraniteFalls.westus.cloudapp.azure.com.",
+        "SKIPPED: Enhanced HTTP, the CMG connection point",
+        "Done, except the 3 step(s) above.",
     ] {
         assert!(out.contains(line), "missing {line:?} in:\n{out}");
     }
@@ -79,6 +96,22 @@ fn tutorial_runs_then_reruns_with_no_changes_and_never_shows_the_password() {
         .output()
         .unwrap());
     assert!(again.contains("No changes."), "{again}");
+    assert!(
+        again.contains("the CMG GraniteFalls.contoso.com exists: its names are taken by it"),
+        "{again}"
+    );
+
+    // The site's changes as PowerShell, for a site that takes no AdminService writes:
+    // nothing to change now, and never a secret.
+    let ps1 = dir.path().join("site.ps1");
+    ok(comgmt(dir.path())
+        .args(["plan", script, "--powershell", ps1.to_str().unwrap()])
+        .env("COMGMT_PFX_PASSWORD", PFX_PASSWORD)
+        .output()
+        .unwrap());
+    let text = std::fs::read_to_string(&ps1).unwrap();
+    assert!(text.contains("# Nothing to change in the site."), "{text}");
+    assert!(!text.contains(PFX_PASSWORD));
     assert_eq!(
         std::fs::read(dir.path().join("certs/cmg.key")).unwrap(),
         key
@@ -91,6 +124,7 @@ fn tutorial_runs_then_reruns_with_no_changes_and_never_shows_the_password() {
         .output()
         .unwrap());
     assert!(fresh_plan.contains("server application"), "{fresh_plan}");
+    assert!(fresh_plan.contains("cloud management gateway"), "{fresh_plan}");
     let (after, _) = ok(comgmt(dir.path())
         .args(["run", script])
         .env("COMGMT_PFX_PASSWORD", PFX_PASSWORD)
@@ -107,4 +141,38 @@ fn the_tutorial_checks_clean() {
         .args(["check", script.to_str().unwrap()])
         .output()
         .unwrap());
+}
+
+#[test]
+fn the_site_changes_of_a_fresh_plan_as_powershell_hold_no_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = repo_root().join("scripts/tutorial.rhai");
+    let script = script.to_str().unwrap();
+    let ps1 = dir.path().join("site.ps1");
+    ok(comgmt(dir.path())
+        .args(["plan", script, "--fresh", "--powershell", ps1.to_str().unwrap()])
+        .env("COMGMT_PFX_PASSWORD", PFX_PASSWORD)
+        .output()
+        .unwrap());
+    let text = std::fs::read_to_string(&ps1).unwrap();
+    for line in [
+        "$ServerAppSecret = Read-Host -AsSecureString",
+        "$PfxPassword = Read-Host -AsSecureString",
+        "Import-CMAADServerApplication -AppName 'Cloud Management web app'",
+        "-SecretKey $ServerAppSecret",
+        "Import-CMAADClientApplication -AppName 'Cloud Management native client app'",
+        "New-CMCloudManagementAzureService -Name 'My cloud management service'",
+        "New-CMCloudManagementGateway -ServiceCertPath ",
+        "-ServiceCertPassword $PfxPassword",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+    assert!(!text.contains(PFX_PASSWORD));
+    assert!(!text.contains("az group create"), "Azure lines stay in the plan");
+    // A run makes its changes itself: --powershell is for plans.
+    let out = comgmt(dir.path())
+        .args(["run", script, "--powershell", ps1.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }
