@@ -10,7 +10,8 @@
 //! AdminService share), `graph` (Microsoft Graph: one generic entity-set router, a
 //! descriptor per set), `arm` (Azure Resource Manager), `adminservice` (the ConfigMgr
 //! AdminService), `blob` (SAS block upload), `faults` (injected per surface, each in its own error shape), `store`
-//! (SQLite), `tenant` + `seed` (what a new tenant holds).
+//! (SQLite), `tenant` + `seed` (what a new tenant holds), `dns_server` (a DNS server on
+//! UDP and TCP answering for the emulated Azure DNS zones and public IP names).
 //!
 //! Which tokens each surface takes:
 //! - Graph: audience `https://graph.microsoft.com`, `00000003-0000-0000-c000-000000000000`,
@@ -24,6 +25,7 @@ mod adminservice;
 mod app;
 mod arm;
 mod blob;
+mod dns_server;
 mod errors;
 mod faults;
 mod graph;
@@ -114,6 +116,8 @@ pub enum EmulatorError {
     Bind { port: u16, reason: String },
     #[error("cannot set up TLS: {0}")]
     Tls(String),
+    #[error("cannot start the DNS server on 127.0.0.1: {0}")]
+    Dns(String),
 }
 
 /// The emulated service a request was addressed to.
@@ -184,6 +188,8 @@ pub struct EmulatorHandle {
     log: Arc<reqlog::RequestLog>,
     tenant_id: String,
     ca_pem: Option<Vec<u8>>,
+    dns: Option<dns_server::DnsServer>,
+    dns_addr: std::net::SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -201,6 +207,12 @@ impl EmulatorHandle {
     pub fn ca_pem(&self) -> Option<&[u8]> {
         self.ca_pem.as_deref()
     }
+    /// The emulator's DNS server (UDP and TCP, same port, on 127.0.0.1): CNAME record
+    /// sets of the emulated Azure DNS zones and public IP addresses' FQDNs; NXDOMAIN
+    /// for every other name. Point a resolver here to see what clients would see.
+    pub fn dns_addr(&self) -> std::net::SocketAddr {
+        self.dns_addr
+    }
     /// Every request answered so far (oldest first), except the emulator's own debug
     /// routes. Also served as JSON at `GET /_emulator/requests`.
     pub fn requests(&self) -> Vec<LoggedRequest> {
@@ -210,6 +222,9 @@ impl EmulatorHandle {
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+        }
+        if let Some(dns) = self.dns.take() {
+            dns.shutdown().await;
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
@@ -278,6 +293,10 @@ pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorErr
         device_flows: Default::default(),
         log: log.clone(),
     });
+    // Faults and latency are HTTP matters: the DNS server answers every query.
+    let dns = dns_server::start(state.clone())
+        .await
+        .map_err(|e| EmulatorError::Dns(e.to_string()))?;
     let faults = config
         .faults
         .clone()
@@ -291,6 +310,8 @@ pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorErr
         log,
         tenant_id,
         ca_pem,
+        dns_addr: dns.addr(),
+        dns: Some(dns),
         shutdown: Some(tx),
         task: Some(task),
     })

@@ -6,7 +6,7 @@
 //! three name availability checks of the CMG wizard (`names.rs`), and Azure DNS zones
 //! with their CNAME record sets (`dns.rs`).
 
-mod dns;
+pub(crate) mod dns;
 pub mod errors;
 mod names;
 mod providers;
