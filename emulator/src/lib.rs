@@ -213,6 +213,21 @@ impl EmulatorHandle {
     pub fn dns_addr(&self) -> std::net::SocketAddr {
         self.dns_addr
     }
+    /// Test support until the ARM public IP routes land (issue 7): store a public IP
+    /// address `name` whose DNS name is `fqdn` and address `ip`, as ARM would after a CMG
+    /// deployment, so the DNS server resolves `fqdn`. Not an API of any Azure service.
+    #[doc(hidden)]
+    pub fn put_public_ip(
+        &self,
+        name: &str,
+        fqdn: &str,
+        ip: std::net::IpAddr,
+    ) -> Result<(), String> {
+        match &self.dns {
+            Some(dns) => dns.put_public_ip(name, fqdn, ip).map_err(|e| e.0),
+            None => Err("the emulator has stopped".into()),
+        }
+    }
     /// Every request answered so far (oldest first), except the emulator's own debug
     /// routes. Also served as JSON at `GET /_emulator/requests`.
     pub fn requests(&self) -> Vec<LoggedRequest> {

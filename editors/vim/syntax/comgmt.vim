@@ -30,7 +30,7 @@ syn match comgmtFunction "\(\<cert::\)\@<=\(check_cmg\|deployment_name\|export_p
 syn match comgmtFunction "\(\<entra::\)\@<=\(client_app\|client_secret\|find_app\|grant_admin_consent\|server_app\|tenant\)\>"
 syn match comgmtFunction "\(\<logs::\)\@<=\(find\|read\|wait_for\)\>"
 syn match comgmtFunction "\(\<azure::\)\@<=\(check_cmg_name\|providers\|resource_group\|subscription\)\>"
-syn match comgmtFunction "\(\<dns::\)\@<=\(cname\|zone\)\>"
+syn match comgmtFunction "\(\<dns::\)\@<=\(check_cname\|cname\|zone\)\>"
 syn match comgmtGlobal "\<\(secret\|secret_prompt\|target\)\ze\s*("
 syn keyword comgmtType CertRequest Certificate ClientSecret CnameRecord DnsZone EntraApp Finding LabCa LogEntry ModuleError ResourceGroup Secret Subscription
 

@@ -30,6 +30,7 @@ const BIND_TRIES: usize = 16;
 /// A running DNS server. Dropping it stops it.
 pub(crate) struct DnsServer {
     addr: SocketAddr,
+    state: Shared,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -38,6 +39,41 @@ impl DnsServer {
     /// Where it listens (UDP and TCP).
     pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Store a public IP address resource with a DNS name, in the shape the ARM routes
+    /// give one (issue 7 contract). Test support until those routes exist.
+    pub(crate) fn put_public_ip(
+        &self,
+        name: &str,
+        fqdn: &str,
+        ip: std::net::IpAddr,
+    ) -> Result<(), crate::store::StoreError> {
+        let label = fqdn
+            .split('.')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let doc = serde_json::json!({
+            "name": name,
+            "type": "Microsoft.Network/publicIPAddresses",
+            "sku": {"name": "Standard"},
+            "properties": {
+                "provisioningState": "Succeeded",
+                "ipAddress": ip.to_string(),
+                "publicIPAllocationMethod": "Static",
+                "dnsSettings": {"domainNameLabel": label, "fqdn": fqdn},
+            },
+        });
+        let collection = names::PUBLIC_IP_COLLECTIONS[0];
+        let key = fqdn.to_ascii_lowercase();
+        self.state.store.write(|db| {
+            if db.get(collection, &key)?.is_some() {
+                db.update(collection, &key, &doc)
+            } else {
+                db.insert(collection, &key, &doc)
+            }
+        })
     }
 
     /// Stop serving and wait until the sockets are closed.
@@ -69,9 +105,10 @@ pub(crate) async fn start(state: Shared) -> std::io::Result<DnsServer> {
         match TcpListener::bind(addr).await {
             Ok(tcp) => {
                 let (tx, rx) = oneshot::channel();
-                let task = tokio::spawn(serve(udp, tcp, state, rx));
+                let task = tokio::spawn(serve(udp, tcp, state.clone(), rx));
                 return Ok(DnsServer {
                     addr,
+                    state,
                     shutdown: Some(tx),
                     task: Some(task),
                 });
