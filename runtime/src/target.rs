@@ -102,7 +102,10 @@ async fn start_embedded(state: StateLocation) -> anyhow::Result<Connected> {
     let url = Url::parse(handle.url())
         .map_err(|e| anyhow::anyhow!("the emulator gave a bad URL `{}`: {e}", handle.url()))?;
     tracing::info!(url = %url, tenant = handle.tenant_id(), state = ?state, "embedded emulator started");
-    let config = CloudConfig::single_host(&url, handle.tenant_id());
+    let mut config = CloudConfig::single_host(&url, handle.tenant_id());
+    // Name checks resolve through the emulator's DNS server, which answers for the
+    // emulated Azure DNS zones and public IPs and for nothing else.
+    config.dns_servers = vec![handle.dns_addr()];
     Ok(Connected {
         name: "emulator".into(),
         config,
@@ -217,6 +220,7 @@ pub fn live(p: &Profile) -> anyhow::Result<Connected> {
     config.admin_service = p.admin_service.clone();
     config.subscription = p.subscription.clone();
     config.extra_roots_pem = extra_roots_pem;
+    config.dns_servers = p.dns_servers.clone();
     Ok(Connected {
         name: p.name.clone(),
         config,
