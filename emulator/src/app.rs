@@ -26,6 +26,8 @@ pub struct AppState {
     pub local_addr: SocketAddr,
     pub device_flows: Mutex<HashMap<String, DeviceFlow>>,
     pub log: Arc<RequestLog>,
+    /// The emulator's DNS server (UDP and TCP).
+    pub dns_addr: SocketAddr,
 }
 
 pub type Shared = Arc<AppState>;
@@ -74,6 +76,7 @@ pub fn router(state: Shared, faults: Option<Arc<Faults>>, latency: Duration) -> 
         .merge(crate::blob::router(faults))
         .route("/_emulator/requests", get(requests))
         .route("/_emulator/blob-sas", get(blob_sas))
+        .route("/_emulator/dns", get(dns))
         .fallback(not_found)
         .with_state(state);
     // Paths are matched case-sensitively; the AdminService prefix is not, so it is put
@@ -126,6 +129,13 @@ fn canonical_prefix(mut req: Request) -> Request {
         }
     }
     req
+}
+
+/// `GET /_emulator/dns`: where the emulator's DNS server listens, so a client of a
+/// served emulator can point its resolver there.
+async fn dns(State(st): State<Shared>) -> Response {
+    Json(serde_json::json!({"address": st.dns_addr.to_string(), "protocols": ["udp", "tcp"]}))
+        .into_response()
 }
 
 /// `GET /_emulator/requests`: the request log as a JSON array.

@@ -298,6 +298,9 @@ pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorErr
         reason: e.to_string(),
     })?;
     let scheme = if tls.is_some() { "https" } else { "http" };
+    let dns = dns_server::bind()
+        .await
+        .map_err(|e| EmulatorError::Dns(e.to_string()))?;
     let tenant_id = tenant.id.clone();
     let log = Arc::new(reqlog::RequestLog::default());
     let state = Arc::new(app::AppState {
@@ -307,11 +310,10 @@ pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorErr
         local_addr: addr,
         device_flows: Default::default(),
         log: log.clone(),
+        dns_addr: dns.addr(),
     });
     // Faults and latency are HTTP matters: the DNS server answers every query.
-    let dns = dns_server::start(state.clone())
-        .await
-        .map_err(|e| EmulatorError::Dns(e.to_string()))?;
+    let dns = dns.serve(state.clone());
     let faults = config
         .faults
         .clone()

@@ -128,3 +128,19 @@ async fn a_cname_written_over_arm_is_served_until_deleted() {
     assert_eq!(r.metadata.response_code, ResponseCode::NXDomain);
     emu.handle.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_served_emulator_says_where_its_dns_server_is() {
+    let emu = Emu::start().await;
+    let r = emu.http.get(emu.url("_emulator/dns")).send().await.unwrap();
+    let r = into_resp(r).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["address"], emu.handle.dns_addr().to_string());
+    // A debug route: not in the request log.
+    assert!(emu
+        .handle
+        .requests()
+        .iter()
+        .all(|r| !r.path.starts_with("/_emulator/")));
+    emu.handle.shutdown().await;
+}

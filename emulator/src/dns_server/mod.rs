@@ -95,29 +95,52 @@ impl Drop for DnsServer {
     }
 }
 
+/// The DNS server's sockets, bound before the emulator's shared state is made so that
+/// the state can carry the address (`GET /_emulator/dns`).
+pub(crate) struct Bound {
+    udp: UdpSocket,
+    tcp: TcpListener,
+    addr: SocketAddr,
+}
+
+impl Bound {
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serve from `state` until stopped.
+    pub(crate) fn serve(self, state: Shared) -> DnsServer {
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(serve(self.udp, self.tcp, state.clone(), rx));
+        DnsServer {
+            addr: self.addr,
+            state,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+}
+
 /// Bind UDP on 127.0.0.1 at an OS-chosen port, then TCP on the same port (a resolver
-/// retries a truncated answer over TCP at the address it asked), and serve from `state`.
-pub(crate) async fn start(state: Shared) -> std::io::Result<DnsServer> {
+/// retries a truncated answer over TCP at the address it asked).
+pub(crate) async fn bind() -> std::io::Result<Bound> {
     let mut last = None;
     for _ in 0..BIND_TRIES {
         let udp = UdpSocket::bind(("127.0.0.1", 0)).await?;
         let addr = udp.local_addr()?;
         match TcpListener::bind(addr).await {
-            Ok(tcp) => {
-                let (tx, rx) = oneshot::channel();
-                let task = tokio::spawn(serve(udp, tcp, state.clone(), rx));
-                return Ok(DnsServer {
-                    addr,
-                    state,
-                    shutdown: Some(tx),
-                    task: Some(task),
-                });
-            }
+            Ok(tcp) => return Ok(Bound { udp, tcp, addr }),
             // Someone holds that port for TCP: try another.
             Err(e) => last = Some(e),
         }
     }
     Err(last.unwrap_or_else(|| std::io::Error::other("no port free for UDP and TCP")))
+}
+
+/// Bind and serve from `state`.
+#[cfg(test)]
+pub(crate) async fn start(state: Shared) -> std::io::Result<DnsServer> {
+    Ok(bind().await?.serve(state))
 }
 
 async fn serve(udp: UdpSocket, tcp: TcpListener, state: Shared, shutdown: oneshot::Receiver<()>) {

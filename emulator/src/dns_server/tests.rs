@@ -20,6 +20,7 @@ fn state() -> Shared {
         local_addr: "127.0.0.1:1".parse().unwrap_or_else(|e| panic!("{e}")),
         device_flows: Default::default(),
         log: Default::default(),
+        dns_addr: "127.0.0.1:1".parse().unwrap_or_else(|e| panic!("{e}")),
     })
 }
 
