@@ -224,3 +224,49 @@ fn bad_options_and_names_are_errors_before_any_query() {
         assert!(e.message.contains(want), "{call}: {e:?}");
     }
 }
+
+#[test]
+fn a_cname_through_another_cname_is_a_warning_and_a_loop_is_not_followed_forever() {
+    let lab = Lab::new();
+    let run = lab.run(Mode::Apply);
+    run.engine.run(ZONE).unwrap();
+    lab.emu()
+        .put_public_ip(
+            "GraniteFalls",
+            "granitefalls.westus.cloudapp.azure.com",
+            "20.30.40.50".parse().unwrap(),
+        )
+        .unwrap();
+    // Records dns::cname would refuse (their targets are no deployment name), written
+    // by hand as another tool would.
+    let sub: String = run.engine.eval("azure::subscription().id").unwrap();
+    let zone =
+        format!("/subscriptions/{sub}/resourceGroups/dns-rg/providers/Microsoft.Network/dnsZones/contoso.com");
+    let put = |name: &str, target: &str| {
+        let body =
+            serde_json::json!({"properties": {"TTL": 300, "CNAMERecord": {"cname": target}}});
+        lab.block_on(
+            run.cloud
+                .arm
+                .put(&format!("{zone}/CNAME/{name}"), "2018-05-01", &body),
+        )
+        .unwrap();
+    };
+    put("GraniteFalls", "cmg-alias.contoso.com");
+    put("cmg-alias", DEPLOYMENT);
+    let (m, f) = check(&lab, Mode::Plan, &default_call());
+    assert!(m["ok"].as_bool().unwrap(), "a warning only: {f:?}");
+    assert_eq!(m["target"].to_string(), "cmg-alias.contoso.com");
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(f[0].starts_with("cname-indirect|warning|"), "{f:?}");
+    assert!(
+        f[0].contains(&format!("cmg-alias.contoso.com -> {DEPLOYMENT}")),
+        "{f:?}"
+    );
+
+    // A loop: the alias points back at the service name.
+    put("cmg-alias", SERVICE);
+    let (m, f) = check(&lab, Mode::Plan, &default_call());
+    assert!(!m["ok"].as_bool().unwrap());
+    assert!(f[0].starts_with("cname-wrong-target|error|"), "{f:?}");
+}
