@@ -106,7 +106,8 @@ pub(crate) fn reply(
             // Unparsable: FORMERR under the request's id when it has a header (RFC 1035
             // §4.1.1); a datagram shorter than a header gets nothing.
             let id = u16::from_be_bytes([*bytes.first()?, *bytes.get(1)?]);
-            if bytes.len() < 12 {
+            // The QR bit set: a (broken) response, which is never answered.
+            if bytes.len() < 12 || bytes[2] & 0x80 != 0 {
                 return None;
             }
             return Message::error_msg(id, OpCode::Query, ResponseCode::FormErr)
@@ -283,8 +284,18 @@ mod tests {
     fn garbage_gets_formerr_or_nothing() {
         let none = || Ok(Names::default());
         assert_eq!(reply(&[1], none, true), None);
+        assert_eq!(
+            reply(
+                &[0xab, 0xcd, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 9, 1],
+                none,
+                true
+            ),
+            None,
+            "a broken response gets nothing"
+        );
+        // RD set, nine additional records announced, one byte there.
         let out = reply(
-            &[0xab, 0xcd, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 9, 1],
+            &[0xab, 0xcd, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 9, 1],
             none,
             true,
         )

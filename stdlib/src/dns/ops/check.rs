@@ -26,7 +26,8 @@ pub fn check_cname(
     let servers = opts.servers()?;
     let timeout = opts.timeout()?;
     let dns = ctx.read().dns();
-    // The resolver is built inside the runtime: hickory's tokio provider needs one.
+    // Built and dropped inside the runtime: hickory spawns its connection tasks on the
+    // current tokio runtime and aborts them when the resolver goes.
     ctx.block_on(async {
         let session = dns.session(servers.as_deref(), timeout)?;
         Ok(inspect(&session, &service, &expected).await)
