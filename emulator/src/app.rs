@@ -31,6 +31,8 @@ pub struct AppState {
     /// The CA certificate (PEM) the server's certificate chains to, when serving HTTPS;
     /// the emulated site server trusts it when it calls the emulator's own endpoints.
     pub ca_pem: Option<String>,
+    /// The emulator's DNS server (UDP and TCP).
+    pub dns_addr: SocketAddr,
     pub site: SiteSettings,
 }
 
@@ -64,6 +66,7 @@ impl AppState {
             log: Arc::new(RequestLog::default()),
             arm_delay,
             ca_pem: None,
+            dns_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             site: SiteSettings {
                 log_dir: std::env::temp_dir(),
                 udx_wording: crate::UdxWording::default(),
@@ -114,6 +117,7 @@ pub fn router(state: Shared, faults: Option<Arc<Faults>>, latency: Duration) -> 
         .merge(crate::blob::router(faults))
         .route("/_emulator/requests", get(requests))
         .route("/_emulator/blob-sas", get(blob_sas))
+        .route("/_emulator/dns", get(dns))
         .fallback(not_found)
         .with_state(state);
     // Paths are matched case-sensitively; the AdminService prefix is not, so it is put
@@ -166,6 +170,13 @@ fn canonical_prefix(mut req: Request) -> Request {
         }
     }
     req
+}
+
+/// `GET /_emulator/dns`: where the emulator's DNS server listens, so a client of a
+/// served emulator can point its resolver there.
+async fn dns(State(st): State<Shared>) -> Response {
+    Json(serde_json::json!({"address": st.dns_addr.to_string(), "protocols": ["udp", "tcp"]}))
+        .into_response()
 }
 
 /// `GET /_emulator/requests`: the request log as a JSON array.

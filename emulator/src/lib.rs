@@ -10,7 +10,8 @@
 //! AdminService share), `graph` (Microsoft Graph: one generic entity-set router, a
 //! descriptor per set), `arm` (Azure Resource Manager), `adminservice` (the ConfigMgr
 //! AdminService), `blob` (SAS block upload), `faults` (injected per surface, each in its own error shape), `store`
-//! (SQLite), `tenant` + `seed` (what a new tenant holds).
+//! (SQLite), `tenant` + `seed` (what a new tenant holds), `dns_server` (a DNS server on
+//! UDP and TCP answering for the emulated Azure DNS zones and public IP names).
 //!
 //! Which tokens each surface takes:
 //! - Graph: audience `https://graph.microsoft.com`, `00000003-0000-0000-c000-000000000000`,
@@ -24,6 +25,7 @@ mod adminservice;
 mod app;
 mod arm;
 mod blob;
+mod dns_server;
 mod errors;
 mod faults;
 mod graph;
@@ -151,6 +153,8 @@ pub enum EmulatorError {
     Tls(String),
     #[error("cannot create the emulator's log folder {path}: {reason}")]
     LogDir { path: PathBuf, reason: String },
+    #[error("cannot start the DNS server on 127.0.0.1: {0}")]
+    Dns(String),
 }
 
 /// The emulated service a request was addressed to.
@@ -224,6 +228,8 @@ pub struct EmulatorHandle {
     log_dir: PathBuf,
     /// Set when the log folder is a temporary one this handle removes when dropped.
     owned_log_dir: bool,
+    dns: Option<dns_server::DnsServer>,
+    dns_addr: std::net::SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -246,6 +252,27 @@ impl EmulatorHandle {
     pub fn log_dir(&self) -> &std::path::Path {
         &self.log_dir
     }
+    /// The emulator's DNS server (UDP and TCP, same port, on 127.0.0.1): CNAME record
+    /// sets of the emulated Azure DNS zones and public IP addresses' FQDNs; NXDOMAIN
+    /// for every other name. Point a resolver here to see what clients would see.
+    pub fn dns_addr(&self) -> std::net::SocketAddr {
+        self.dns_addr
+    }
+    /// Test support until the ARM public IP routes land (issue 7): store a public IP
+    /// address `name` whose DNS name is `fqdn` and address `ip`, as ARM would after a CMG
+    /// deployment, so the DNS server resolves `fqdn`. Not an API of any Azure service.
+    #[doc(hidden)]
+    pub fn put_public_ip(
+        &self,
+        name: &str,
+        fqdn: &str,
+        ip: std::net::IpAddr,
+    ) -> Result<(), String> {
+        match &self.dns {
+            Some(dns) => dns.put_public_ip(name, fqdn, ip).map_err(|e| e.0),
+            None => Err("the emulator has stopped".into()),
+        }
+    }
     /// Every request answered so far (oldest first), except the emulator's own debug
     /// routes. Also served as JSON at `GET /_emulator/requests`.
     pub fn requests(&self) -> Vec<LoggedRequest> {
@@ -255,6 +282,9 @@ impl EmulatorHandle {
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+        }
+        if let Some(dns) = self.dns.take() {
+            dns.shutdown().await;
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
@@ -343,6 +373,9 @@ pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorErr
         reason: e.to_string(),
     })?;
     let scheme = if tls.is_some() { "https" } else { "http" };
+    let dns = dns_server::bind()
+        .await
+        .map_err(|e| EmulatorError::Dns(e.to_string()))?;
     let tenant_id = tenant.id.clone();
     let log = Arc::new(reqlog::RequestLog::default());
     let state = Arc::new(app::AppState {
@@ -358,7 +391,10 @@ pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorErr
             udx_wording: config.udx_wording,
         },
         arm_delay: config.arm_delay,
+        dns_addr: dns.addr(),
     });
+    // Faults and latency are HTTP matters: the DNS server answers every query.
+    let dns = dns.serve(state.clone());
     let faults = config
         .faults
         .clone()
@@ -374,6 +410,8 @@ pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorErr
         ca_pem,
         log_dir,
         owned_log_dir,
+        dns_addr: dns.addr(),
+        dns: Some(dns),
         shutdown: Some(tx),
         task: Some(task),
     })

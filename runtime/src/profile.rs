@@ -20,6 +20,8 @@
 //! # The site server's log folder as this machine reaches it, optional (for
 //! # logs::wait_for on SMS_AZUREAD_DISCOVERY_AGENT.log):
 //! site_log_dir = '\\CM01.contoso.com\SMS_XYZ\Logs'
+//! # DNS servers name checks ask (dns::check_cname), optional; default: the system's.
+//! dns_servers = ["10.0.0.53:53", "10.0.1.53"]     # "ip:port"; a bare IP means port 53
 //!
 //! [profiles.contoso.auth]
 //! method = "client_secret"      # or "client_certificate" or "device_code"
@@ -35,6 +37,7 @@
 use comgmt_stdlib::cloud::{endpoints, Endpoint, EndpointAuth};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use url::Url;
 
@@ -62,6 +65,7 @@ struct RawProfile {
     admin_service_resource: Option<String>,
     ca_file: Option<PathBuf>,
     site_log_dir: Option<PathBuf>,
+    dns_servers: Option<Vec<String>>,
     auth: Auth,
 }
 
@@ -108,6 +112,8 @@ pub struct Profile {
     pub ca_file: Option<PathBuf>,
     /// The site server's log folder, as this machine reaches it.
     pub site_log_dir: Option<PathBuf>,
+    /// The DNS servers name checks ask; empty: the system's resolver configuration.
+    pub dns_servers: Vec<SocketAddr>,
     pub auth: Auth,
     /// The file it was read from.
     pub source: PathBuf,
@@ -197,6 +203,26 @@ pub fn parse(text: &str, path: &Path, name: &str) -> anyhow::Result<Profile> {
             ctx("subscription")
         ),
     };
+    let dns_servers = match &raw.dns_servers {
+        None => Vec::new(),
+        Some(list) if list.is_empty() => anyhow::bail!(
+            "{} is empty: name at least one \"ip:port\", or leave it out to use the system's DNS settings",
+            ctx("dns_servers")
+        ),
+        Some(list) => list
+            .iter()
+            .map(|s| {
+                comgmt_stdlib::cloud::dns::parse_server(s).map_err(|e| {
+                    anyhow::anyhow!(
+                        "{}: {}{}",
+                        ctx("dns_servers"),
+                        e.message,
+                        e.hint.map(|h| format!(" ({h})")).unwrap_or_default()
+                    )
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?,
+    };
     let auth = match &raw.auth {
         Auth::ClientSecret {
             client_id,
@@ -234,6 +260,7 @@ pub fn parse(text: &str, path: &Path, name: &str) -> anyhow::Result<Profile> {
         subscription,
         ca_file,
         site_log_dir: raw.site_log_dir.as_ref().map(|p| base.join(p)),
+        dns_servers,
         auth,
         source: path.to_path_buf(),
     })
@@ -389,6 +416,31 @@ secret_env = "LAB_SECRET"
             e.contains("`subscription`") && e.contains("not a subscription id"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn dns_servers_are_ip_and_port() {
+        let prof = p(
+            &format!("[profiles.x]\ntenant = \"t\"\ndns_servers = [\"10.0.0.53:5353\", \"10.0.1.53\"]\n{AUTH}"),
+            "x",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let shown: Vec<String> = prof.dns_servers.iter().map(|s| s.to_string()).collect();
+        assert_eq!(shown, ["10.0.0.53:5353", "10.0.1.53:53"]);
+        let prof = p(&format!("[profiles.x]\ntenant = \"t\"\n{AUTH}"), "x")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(prof.dns_servers.is_empty());
+        let e = err(&format!(
+            "[profiles.x]\ntenant = \"t\"\ndns_servers = [\"dns.contoso.com\"]\n{AUTH}"
+        ));
+        assert!(
+            e.contains("`dns_servers`") && e.contains("not a DNS server address"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "[profiles.x]\ntenant = \"t\"\ndns_servers = []\n{AUTH}"
+        ));
+        assert!(e.contains("is empty"), "{e}");
     }
 
     #[test]

@@ -92,7 +92,7 @@ async fn serve(opts: &ServeOptions, format: OutputFormat) -> i32 {
             OutputFormat::Json => writeln!(
                 out,
                 "{}",
-                serde_json::json!({"type": "listening", "url": handle.url(), "tenant_id": handle.tenant_id()})
+                serde_json::json!({"type": "listening", "url": handle.url(), "tenant_id": handle.tenant_id(), "dns": handle.dns_addr().to_string()})
             ),
         };
         let _ = out.flush();
@@ -100,6 +100,7 @@ async fn serve(opts: &ServeOptions, format: OutputFormat) -> i32 {
     if format == OutputFormat::Text {
         let mut err = std::io::stderr().lock();
         let _ = writeln!(err, "tenant: {}", handle.tenant_id());
+        let _ = writeln!(err, "dns: {} (UDP and TCP)", handle.dns_addr());
         let _ = match &opts.state {
             Some(p) => writeln!(err, "state: {}", p.display()),
             None => writeln!(err, "state: in memory"),

@@ -105,6 +105,9 @@ async fn start_embedded(state: StateLocation) -> anyhow::Result<Connected> {
     let mut config = CloudConfig::single_host(&url, handle.tenant_id());
     // The emulated site server writes its logs here (SMS_AZUREAD_DISCOVERY_AGENT.log).
     config.site_log_dir = Some(handle.log_dir().to_path_buf());
+    // Name checks resolve through the emulator's DNS server, which answers for the
+    // emulated Azure DNS zones and public IPs and for nothing else.
+    config.dns_servers = vec![handle.dns_addr()];
     Ok(Connected {
         name: "emulator".into(),
         config,
@@ -139,10 +142,19 @@ async fn served(url: &Url) -> anyhow::Result<Connected> {
             Some(hint) => anyhow::anyhow!("{e}; {hint}"),
             None => anyhow::anyhow!("{e}"),
         })?;
-    tracing::info!(url = %base, tenant = %tenant, "using served emulator");
+    let mut config = CloudConfig::single_host(&base, &tenant);
+    // Name checks ask the served emulator's DNS server, like the embedded one's.
+    match discovery::discover_dns(&base, &[]).await {
+        Ok(Some(dns)) => config.dns_servers = vec![dns],
+        Ok(None) => {
+            tracing::warn!(url = %base, "the served emulator names no DNS server; DNS checks use the system's resolver")
+        }
+        Err(e) => anyhow::bail!("{e}"),
+    }
+    tracing::info!(url = %base, tenant = %tenant, dns = ?config.dns_servers, "using served emulator");
     Ok(Connected {
         name: "emulator".into(),
-        config: CloudConfig::single_host(&base, &tenant),
+        config,
         emulator: None,
     })
 }
@@ -220,6 +232,7 @@ pub fn live(p: &Profile) -> anyhow::Result<Connected> {
     config.subscription = p.subscription.clone();
     config.site_log_dir = p.site_log_dir.clone();
     config.extra_roots_pem = extra_roots_pem;
+    config.dns_servers = p.dns_servers.clone();
     Ok(Connected {
         name: p.name.clone(),
         config,
@@ -230,6 +243,22 @@ pub fn live(p: &Profile) -> anyhow::Result<Connected> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn emulator_targets_resolve_through_the_emulators_dns_server() {
+        let Connected {
+            config, emulator, ..
+        } = start_embedded(StateLocation::Memory)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let handle = emulator.unwrap_or_else(|| panic!("an embedded emulator"));
+        assert_eq!(config.dns_servers, [handle.dns_addr()]);
+        // The same emulator reached by URL, as `--emulator-url` does.
+        let url = Url::parse(handle.url()).unwrap_or_else(|e| panic!("{e}"));
+        let served = served(&url).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(served.config.dns_servers, [handle.dns_addr()]);
+        handle.shutdown().await;
+    }
 
     #[test]
     fn removing_missing_state_is_fine() {

@@ -79,8 +79,10 @@ fn run_case(rt: &tokio::runtime::Runtime, case: &Case) -> Result<(), String> {
     let url = url::Url::parse(emulator.url()).map_err(|e| format!("emulator URL: {e}"))?;
     let cloud = {
         let _guard = rt.enter();
-        Cloud::new(CloudConfig::single_host(&url, emulator.tenant_id()))
-            .map_err(|e| format!("cannot build the cloud clients: {e}"))?
+        let mut config = CloudConfig::single_host(&url, emulator.tenant_id());
+        // Name checks ask the emulator's DNS server, never the machine's resolver.
+        config.dns_servers = vec![emulator.dns_addr()];
+        Cloud::new(config).map_err(|e| format!("cannot build the cloud clients: {e}"))?
     };
     let output = Arc::new(CaptureOutput::default());
     let ctx = Ctx::new(

@@ -28,13 +28,19 @@ pub fn run_in(mode: Mode, dir: &Path, base_url: &str, tenant: &str) -> TestRun {
 
 /// Like `run_in`, with the target named `target` (what `target()` returns to scripts).
 pub fn run_as(mode: Mode, dir: &Path, base_url: &str, tenant: &str, target: &str) -> TestRun {
+    let url = url::Url::parse(base_url).expect("test base url");
+    run_with(mode, dir, CloudConfig::single_host(&url, tenant), target)
+}
+
+/// Like `run_as`, with the whole cloud configuration given (e.g. the emulator's DNS
+/// server in `dns_servers`).
+pub fn run_with(mode: Mode, dir: &Path, config: CloudConfig, target: &str) -> TestRun {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("test runtime");
-    let url = url::Url::parse(base_url).expect("test base url");
-    let cloud = Arc::new(Cloud::new(CloudConfig::single_host(&url, tenant)).expect("cloud"));
+    let cloud = Arc::new(Cloud::new(config).expect("cloud"));
     let output = Arc::new(CaptureOutput::default());
     let journal = match mode {
         Mode::Apply => Journal::at(dir.join(".comgmt/journal.jsonl")),

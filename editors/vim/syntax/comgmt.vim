@@ -32,7 +32,7 @@ syn match comgmtFunction "\(\<site::\)\@<=\(azure_service\|get\|log_dir\|run_dis
 syn match comgmtFunction "\(\<logs::\)\@<=\(find\|read\|wait_for\)\>"
 syn match comgmtFunction "\(\<azure::\)\@<=\(check_cmg_name\|providers\|resource_group\|role_assignment\|subscription\)\>"
 syn match comgmtFunction "\(\<cmg::\)\@<=\(ensure\|get\|list\|replace_certificate\|set_instances\|start\|status\|stop\)\>"
-syn match comgmtFunction "\(\<dns::\)\@<=\(cname\|zone\)\>"
+syn match comgmtFunction "\(\<dns::\)\@<=\(check_cname\|cname\|zone\)\>"
 syn match comgmtGlobal "\<\(secret\|secret_prompt\|target\)\ze\s*("
 syn keyword comgmtType AzureService CertRequest Certificate ClientSecret Cmg CnameRecord Discovery DnsZone EntraApp Finding LabCa LogEntry ModuleError ResourceGroup RoleAssignment Secret Site Subscription
 

@@ -35,10 +35,11 @@
 //! pub fn delete(st: &AppState, deployment_id: &str) -> Result<(), ArmError>;
 //! ```
 //!
-//! Each has a `…_in` twin taking the store transaction the caller already holds
-//! (`start_in(st, db, spec)`, `progress_in(st, db, id)`, …): the AdminService writes a
+//! The AdminService calls the `…_in` forms, which take the store transaction the caller
+//! already holds (`start_in(st, db, spec)`, `progress_in(st, db, id)`, …): it writes a
 //! CMG's row and changes its Azure side in one transaction, so a refused write leaves
-//! neither, and the store's lock is not re-entrant.
+//! neither, and the store's lock is not re-entrant. The forms above, each in a
+//! transaction of its own, are for this module's tests.
 //!
 //! Every write is checked as the principal: its service principal (looked up by appId
 //! in the emulator's Graph) must hold Contributor or Owner on the resource group or the
@@ -252,6 +253,7 @@ fn certificate_url(prefix: &str, thumbprint: &str) -> String {
 }
 
 /// Start (or rejoin) the CMG's deployment; returns its ARM id.
+#[cfg(test)]
 pub fn start(st: &AppState, spec: &CmgSpec) -> ArmResult<String> {
     st.store.write(|db| start_in(st, db, spec))
 }
@@ -346,6 +348,7 @@ fn prefix_of(cmg: &Value) -> String {
 }
 
 /// The CMG's deployment and resources now; `None` once `delete` has finished.
+#[cfg(test)]
 pub fn progress(st: &AppState, deployment_id: &str) -> ArmResult<Option<CmgProgress>> {
     st.store.read(|db| progress_in(st, db, deployment_id))
 }
@@ -434,6 +437,7 @@ fn with_scale_set(
 }
 
 /// Scale the CMG to `instances` VMs (1..=16): the scale set is `Updating` for a while.
+#[cfg(test)]
 pub fn set_capacity(st: &AppState, deployment_id: &str, instances: u32) -> ArmResult<()> {
     st.store
         .write(|db| set_capacity_in(st, db, deployment_id, instances))
@@ -461,6 +465,7 @@ pub fn set_capacity_in(
 }
 
 /// Stop the CMG: deallocate the scale set.
+#[cfg(test)]
 pub fn power_off(st: &AppState, deployment_id: &str) -> ArmResult<()> {
     st.store.write(|db| power_off_in(st, db, deployment_id))
 }
@@ -477,6 +482,7 @@ pub fn power_off_in(st: &AppState, db: &Db<'_>, deployment_id: &str) -> ArmResul
 }
 
 /// Start the CMG: start the scale set.
+#[cfg(test)]
 pub fn power_on(st: &AppState, deployment_id: &str) -> ArmResult<()> {
     st.store.write(|db| power_on_in(st, db, deployment_id))
 }
@@ -494,6 +500,7 @@ pub fn power_on_in(st: &AppState, db: &Db<'_>, deployment_id: &str) -> ArmResult
 
 /// Replace the server authentication certificate: the VMs load another secret version
 /// from the vault (a scale set model update, `Updating` for a while).
+#[cfg(test)]
 pub fn update_certificate(st: &AppState, deployment_id: &str, thumbprint: &str) -> ArmResult<()> {
     st.store
         .write(|db| update_certificate_in(st, db, deployment_id, thumbprint))
@@ -525,6 +532,7 @@ pub fn update_certificate_in(
 
 /// Delete the CMG's resources and its deployment; `progress` shows `Deleting` until
 /// they are gone, then `None`.
+#[cfg(test)]
 pub fn delete(st: &AppState, deployment_id: &str) -> ArmResult<()> {
     st.store.write(|db| delete_in(st, db, deployment_id))
 }

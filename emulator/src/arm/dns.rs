@@ -463,3 +463,45 @@ pub(super) fn zones_under(
         .map(|r| view(&r.doc))
         .collect())
 }
+
+/// A CNAME record set as the emulator's DNS server serves it.
+pub(crate) struct CnameView {
+    /// The record's name, `{relative}.{zone}`, in the case it was created with.
+    pub fqdn: String,
+    /// What it points at, as written (a trailing dot is allowed).
+    pub target: String,
+    pub ttl: u32,
+}
+
+/// Every zone name (lower case) and every CNAME record set in every zone, oldest first,
+/// for the DNS server (`crate::dns_server`): the layout of these collections stays here.
+pub(crate) fn served_names(
+    db: &crate::store::Db<'_>,
+) -> Result<(Vec<String>, Vec<CnameView>), crate::store::StoreError> {
+    let zones = db
+        .docs(ZONES)?
+        .iter()
+        .map(|z| crate::graph::str_of(z, "name").to_ascii_lowercase())
+        .filter(|z| !z.is_empty())
+        .collect();
+    let records = db
+        .docs(RECORD_SETS)?
+        .iter()
+        .filter_map(|r| {
+            let props = &r["properties"];
+            let fqdn = props["fqdn"].as_str()?.trim_end_matches('.');
+            let target = props["CNAMERecord"]["cname"].as_str()?.trim();
+            // Stored TTLs are checked to 0..=2147483647 on PUT; clamp anyway.
+            let ttl = props["TTL"]
+                .as_i64()
+                .unwrap_or(3600)
+                .clamp(0, i64::from(i32::MAX));
+            Some(CnameView {
+                fqdn: fqdn.to_string(),
+                target: target.to_string(),
+                ttl: u32::try_from(ttl).unwrap_or(3600),
+            })
+        })
+        .collect();
+    Ok((zones, records))
+}

@@ -14,14 +14,11 @@
 //! (`cmg.rs`). Paths from four segments on are routed by `dispatch.rs`.
 
 mod authorization;
-// The AdminService's SMS_AzureService drives this API (issue 7); until it is merged
-// nothing in the crate calls it.
-#[allow(dead_code)]
 pub mod cmg;
 mod deploy_core;
 mod deployments;
 mod dispatch;
-mod dns;
+pub(crate) mod dns;
 pub mod errors;
 mod listing;
 mod lro;

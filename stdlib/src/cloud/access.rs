@@ -48,6 +48,10 @@ impl<'a> Reader<'a> {
     pub fn admin_service(&self) -> Result<AdminReader<'a>> {
         self.cloud.admin_service().map(AdminReader)
     }
+    /// DNS lookups through the target's resolver (they only read).
+    pub fn dns(&self) -> &'a super::Dns {
+        &self.cloud.dns
+    }
 }
 
 /// ARM actions that only read, so a plan may call them: name availability checks.

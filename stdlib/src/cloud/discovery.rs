@@ -1,6 +1,7 @@
 //! Finding the tenant behind an authority that was given only as a URL (an emulator
 //! served elsewhere): read its OpenID configuration, and when that names no tenant, ask
-//! it for a token and read the token's `tid`.
+//! it for a token and read the token's `tid`. And where a served emulator's DNS server
+//! listens.
 
 use crate::cloud::auth::{Credential, TokenCache};
 use crate::cloud::http::{transport_error, HttpClient, RetryPolicy};
@@ -60,6 +61,45 @@ pub async fn discover_tenant(base: &Url, extra_roots_pem: &[Vec<u8>]) -> Result<
         );
         e
     })
+}
+
+/// Where a served comgmt emulator's DNS server listens (`GET /_emulator/dns`), so name
+/// checks ask it rather than the machine's resolver. `None` when the emulator has no
+/// such route (an older build).
+pub async fn discover_dns(
+    base: &Url,
+    extra_roots_pem: &[Vec<u8>],
+) -> Result<Option<std::net::SocketAddr>> {
+    let retry = RetryPolicy {
+        max_attempts: 2,
+        base_delay: Duration::from_millis(200),
+        max_delay: Duration::from_secs(1),
+        deadline: Duration::from_secs(10),
+    };
+    let http = HttpClient::build(extra_roots_pem, retry, Duration::from_secs(10))?;
+    let url = base
+        .join("_emulator/dns")
+        .map_err(|e| ModuleError::validation(format!("bad emulator URL {base}: {e}")))?;
+    let resp = http
+        .send(&Method::GET, || http.request(Method::GET, url.clone()))
+        .await?;
+    if resp.status() == reqwest::StatusCode::NOT_FOUND {
+        return Ok(None);
+    }
+    if !resp.status().is_success() {
+        return Err(ModuleError::remote(format!(
+            "{url} answered HTTP {}",
+            resp.status()
+        )));
+    }
+    let bytes = resp.bytes().await.map_err(|e| transport_error(&e))?;
+    let v: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ModuleError::remote(format!("{url} is not JSON: {e}")))?;
+    let address = v
+        .get("address")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ModuleError::remote(format!("{url} has no `address`")))?;
+    crate::cloud::dns::parse_server(address).map(Some)
 }
 
 /// A Graph token from the emulator's client-credentials flow, and its `tid` claim.

@@ -1,6 +1,7 @@
 //! Transport shared by all modules: OAuth2 tokens, then one client per surface — Graph,
 //! ARM, the ConfigMgr AdminService and blob upload — over one core (`channel`) that does
-//! authentication, request ids and retry. Nothing outside this folder knows a URL, a
+//! authentication, request ids and retry; and DNS lookups through the target's resolver
+//! (`dns`). Nothing outside this folder knows a URL, a
 //! host or an HTTP detail.
 
 pub mod access;
@@ -10,6 +11,7 @@ pub mod auth;
 pub mod blob;
 mod channel;
 pub mod discovery;
+pub mod dns;
 pub mod endpoints;
 pub mod graph;
 pub mod http;
@@ -17,6 +19,7 @@ pub mod lro;
 
 use crate::error::{ModuleError, Result};
 use crate::secret::Secret;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
@@ -26,6 +29,7 @@ pub use arm::{Arm, ArmResponse};
 pub use auth::{Credential, TokenCache};
 pub use blob::Blob;
 pub use channel::{Response, NEGOTIATE_UNSUPPORTED};
+pub use dns::Dns;
 pub use graph::Graph;
 pub use http::{HttpClient, RetryPolicy};
 pub use lro::LroPolicy;
@@ -96,6 +100,9 @@ pub struct CloudConfig {
     pub operations: LroPolicy,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// The DNS servers name checks ask (a profile's `dns_servers`; the emulator target
+    /// sets its own DNS server). Empty: the system's resolver configuration.
+    pub dns_servers: Vec<SocketAddr>,
 }
 
 /// The client id and secret the emulator accepts for an app it does not know.
@@ -119,6 +126,7 @@ impl CloudConfig {
             retry: RetryPolicy::default(),
             operations: LroPolicy::default(),
             timeout: Duration::from_secs(60),
+            dns_servers: Vec::new(),
         })
     }
 
@@ -152,6 +160,8 @@ impl CloudConfig {
                 ..LroPolicy::default()
             },
             timeout: Duration::from_secs(60),
+            // The caller adds the emulator's DNS server (its handle knows the address).
+            dns_servers: Vec::new(),
         }
     }
 }
@@ -166,6 +176,7 @@ pub struct Cloud {
     /// `None` when the target has no AdminService configured.
     pub admin_service: Option<AdminService>,
     pub blob: Blob,
+    pub dns: Dns,
 }
 
 impl Cloud {
@@ -229,7 +240,9 @@ impl Cloud {
             id_header: "x-ms-client-request-id",
             surface: "Azure Storage",
         });
+        let dns = Dns::new(config.dns_servers.clone());
         Ok(Cloud {
+            dns,
             config,
             http,
             tokens,

@@ -1,6 +1,6 @@
 //! `dns` script module: the CMG's CNAME record (service name -> deployment name) in
-//! Azure DNS, or the record to create by hand when the zone is elsewhere; and Azure DNS
-//! zones. Thin bindings only: the work is in `ops/`, the options and rules in
+//! Azure DNS, or the record to create by hand when the zone is elsewhere; Azure DNS
+//! zones; and the check of the record as clients resolve it. Thin bindings only: the work is in `ops/`, the options and rules in
 //! `model.rs`, what scripts get back in `objects.rs`.
 
 pub mod model;
@@ -10,7 +10,7 @@ pub mod ops;
 use crate::context::Ctx;
 use crate::error::at;
 use crate::options;
-use objects::{CnameRecord, DnsZone};
+use objects::{CnameCheck, CnameRecord, DnsZone};
 use rhai::plugin::*;
 use rhai::{Array, Map};
 
@@ -93,6 +93,81 @@ pub mod api {
         let run = Ctx::of(&ctx)?;
         let opts = options::parse("dns::cname", options).map_err(at(&ctx))?;
         ops::cname(&run, service_name, deployment_name, &opts).map_err(at(&ctx))
+    }
+
+    /// Check how a CMG's service name resolves, with the target's resolver.
+    ///
+    /// See `check_cname(service_name, deployment_name, options)`.
+    ///
+    /// # Returns
+    /// A map: `ok`, `service_name`, `target`, `expected`, `addresses`, `resolver`, `findings`.
+    ///
+    /// # Permission
+    /// None: DNS queries only.
+    ///
+    /// # Example
+    /// ```rhai
+    /// let c = dns::check_cname("GraniteFalls.contoso.com", "GraniteFalls.westus.cloudapp.azure.com");
+    /// for f in c.findings { print(f); }
+    /// ```
+    #[rhai_fn(name = "check_cname", return_raw)]
+    pub fn check_cname_default(
+        ctx: NativeCallContext,
+        service_name: &str,
+        deployment_name: &str,
+    ) -> Result<Map, Box<EvalAltResult>> {
+        check_cname(ctx, service_name, deployment_name, Map::new())
+    }
+
+    /// Check how a CMG's service name resolves: the CNAME record clients follow to the
+    /// deployment name, and that name's address.
+    ///
+    /// Asks the target's resolver (the profile's `dns_servers`; on the emulator target,
+    /// the emulator's DNS server; otherwise the machine's DNS settings) and says exactly
+    /// what is wrong, one finding each: `cname-missing` (no record: NXDOMAIN, with the
+    /// record to create), `cname-wrong-target` (a CNAME to something else: what it
+    /// points at and what it should), `cname-indirect` (a warning: it reaches the
+    /// deployment name through another CNAME), `a-record-instead-of-cname`,
+    /// `deployment-not-resolving` (the CMG is not deployed yet), `deployment-no-address`,
+    /// `resolver-unreachable` (no answer or a timeout) and `resolver-error` (SERVFAIL,
+    /// REFUSED). Names compare without case and trailing dots. A fresh resolver per
+    /// check, so a record created earlier in the run is not hidden by a cached answer.
+    /// It only reads, so it runs in a plan too. The names are checked first as
+    /// `dns::cname` checks them.
+    ///
+    /// # Options
+    /// - `servers` (array of strings, optional): DNS servers to ask instead of the
+    ///   target's, `"ip:port"` (a bare IP means port 53).
+    /// - `timeout` (int, default 3): seconds to wait for each answer, 1–30; two tries per server.
+    ///
+    /// # Returns
+    /// A map: `ok` (bool: no finding of severity `error`), `service_name`, `target` (what
+    /// the service name's CNAME points at; empty when it has none), `expected` (the
+    /// deployment name), `addresses` (array of strings: what clients resolve the service
+    /// name to), `resolver` (who answered), `findings` (array of `Finding`; one
+    /// `cname-ok` info finding when all is well).
+    ///
+    /// # Permission
+    /// None: DNS queries only.
+    ///
+    /// # Example
+    /// ```rhai
+    /// let c = dns::check_cname("GraniteFalls.contoso.com", "GraniteFalls.westus.cloudapp.azure.com",
+    ///     #{ timeout: 2 });
+    /// if !c.ok { for f in c.findings { print(f); } }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn check_cname(
+        ctx: NativeCallContext,
+        service_name: &str,
+        deployment_name: &str,
+        options: Map,
+    ) -> Result<Map, Box<EvalAltResult>> {
+        let run = Ctx::of(&ctx)?;
+        let opts = options::parse("dns::check_cname", options).map_err(at(&ctx))?;
+        ops::check_cname(&run, service_name, deployment_name, &opts)
+            .map(check_map)
+            .map_err(at(&ctx))
     }
 
     /// Ensure an Azure DNS zone exists in a resource group.
@@ -206,6 +281,28 @@ pub mod api {
     }
 }
 
+/// A check as the map scripts get.
+fn check_map(c: CnameCheck) -> Map {
+    let strings =
+        |v: Vec<String>| -> Dynamic { v.into_iter().map(Dynamic::from).collect::<Array>().into() };
+    let mut m = Map::new();
+    m.insert("ok".into(), c.ok.into());
+    m.insert("service_name".into(), c.service_name.into());
+    m.insert("target".into(), c.target.into());
+    m.insert("expected".into(), c.expected.into());
+    m.insert("addresses".into(), strings(c.addresses));
+    m.insert("resolver".into(), c.resolver.into());
+    m.insert(
+        "findings".into(),
+        c.findings
+            .into_iter()
+            .map(Dynamic::from)
+            .collect::<Array>()
+            .into(),
+    );
+    m
+}
+
 pub fn module() -> rhai::Module {
     exported_module!(api)
 }
@@ -215,6 +312,7 @@ pub fn option_specs() -> Vec<options::OptionSpec> {
     use options::OptionSpec;
     vec![
         OptionSpec::of::<model::CnameOptions>("dns::cname", &[]),
+        OptionSpec::of::<model::CheckOptions>("dns::check_cname", &[]),
         OptionSpec::of::<model::ZoneOptions>("dns::zone", &[]),
     ]
 }

@@ -62,6 +62,49 @@ pub struct ZoneOptions {
     pub subscription: Option<String>,
 }
 
+/// Options of `dns::check_cname`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckOptions {
+    /// DNS servers to ask instead of the target's (`"ip:port"`).
+    pub servers: Option<Vec<String>>,
+    /// Seconds to wait for each answer (two tries per server).
+    pub timeout: Option<i64>,
+}
+
+/// Seconds a check waits for each DNS answer when none is given.
+pub const DEFAULT_DNS_TIMEOUT: i64 = 3;
+
+impl CheckOptions {
+    /// The servers asked for, parsed; `None`: the target's resolver.
+    pub fn servers(&self) -> Result<Option<Vec<std::net::SocketAddr>>> {
+        let Some(list) = &self.servers else {
+            return Ok(None);
+        };
+        if list.is_empty() {
+            return Err(ModuleError::validation(
+                "dns::check_cname: `servers` is empty",
+            )
+            .with_hint("name at least one \"ip:port\", or leave `servers` out to use the target's resolver"));
+        }
+        list.iter()
+            .map(|s| crate::cloud::dns::parse_server(s))
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
+    }
+
+    /// The wait per answer: 1–30 seconds, 3 by default.
+    pub fn timeout(&self) -> Result<std::time::Duration> {
+        let t = self.timeout.unwrap_or(DEFAULT_DNS_TIMEOUT);
+        match u64::try_from(t) {
+            Ok(secs @ 1..=30) => Ok(std::time::Duration::from_secs(secs)),
+            _ => Err(ModuleError::validation(format!(
+                "dns::check_cname: timeout {t} is out of range: 1 to 30 seconds"
+            ))),
+        }
+    }
+}
+
 /// A DNS name without its trailing dot or surrounding blanks.
 pub fn bare(name: &str) -> &str {
     name.trim().trim_end_matches('.')

@@ -52,3 +52,23 @@ impl DnsZone {
         }
     }
 }
+
+/// What `dns::check_cname` found: how the service name resolves against what it should.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CnameCheck {
+    /// No finding of severity `error`: the CNAME points at the deployment name and that
+    /// name resolves.
+    pub ok: bool,
+    /// The service name checked, without a trailing dot.
+    pub service_name: String,
+    /// What the service name's CNAME points at, without a trailing dot; empty when it
+    /// has none.
+    pub target: String,
+    /// The deployment name it should point at.
+    pub expected: String,
+    /// The addresses the service name resolves to, as clients would get them.
+    pub addresses: Vec<String>,
+    /// Which resolver answered.
+    pub resolver: String,
+    pub findings: Vec<crate::preflight::Finding>,
+}

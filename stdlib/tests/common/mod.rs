@@ -7,7 +7,7 @@
 use comgmt_emulator::{EmulatorConfig, EmulatorHandle, Surface};
 use comgmt_stdlib::change::Action;
 use comgmt_stdlib::cloud::{Cloud, CloudConfig};
-use comgmt_stdlib::testing::{run_in, TestRun};
+use comgmt_stdlib::testing::{run_with, TestRun};
 use comgmt_stdlib::Mode;
 
 pub struct Lab {
@@ -40,12 +40,15 @@ impl Lab {
         self.emu.as_ref().unwrap()
     }
 
-    /// The emulator target's configuration: every surface at the emulator's address.
+    /// The emulator target's configuration: every surface at the emulator's address,
+    /// and its DNS server as the resolver (as the runtime's emulator target sets it).
     pub fn config(&self) -> CloudConfig {
-        CloudConfig::single_host(
+        let mut config = CloudConfig::single_host(
             &url::Url::parse(self.emu().url()).unwrap(),
             self.emu().tenant_id(),
-        )
+        );
+        config.dns_servers = vec![self.emu().dns_addr()];
+        config
     }
 
     pub fn cloud(&self, config: CloudConfig) -> Cloud {
@@ -56,12 +59,7 @@ impl Lab {
     /// A script engine with every module and a run context in `mode`, against the
     /// emulator, working in `dir`.
     pub fn run(&self, mode: Mode) -> TestRun {
-        run_in(
-            mode,
-            self.dir.path(),
-            self.emu().url(),
-            self.emu().tenant_id(),
-        )
+        run_with(mode, self.dir.path(), self.config(), "test")
     }
 
     /// ARM requests answered so far that could change state: (method, path).

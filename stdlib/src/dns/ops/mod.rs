@@ -1,9 +1,12 @@
 //! What the dns module reads and writes: Azure DNS zones and CNAME record sets
-//! (resources, written only through `change::ensure`).
+//! (resources, written only through `change::ensure`), and the check of a CNAME as
+//! clients resolve it (reads only, through the target's resolver).
 
+mod check;
 mod cname;
 mod zone;
 
+pub use check::check_cname;
 pub use cname::cname;
 pub use zone::ensure_zone;
 
