@@ -26,9 +26,11 @@ fn tutorial_runs_then_reruns_with_no_changes_and_never_shows_the_password() {
     );
     // The site's and the CMG's changes come with the ConfigMgr cmdlets.
     assert!(
-        plan_out.contains("# by hand: Import-CMAADServerApplication -AppName 'Cloud Management web app'")
-            && plan_out.contains("# by hand: New-CMCloudManagementAzureService -Name 'My cloud management service'")
-            && plan_out.contains("# by hand: New-CMCloudManagementGateway -ServiceCertPath ")
+        plan_out.contains(
+            "# by hand: Import-CMAADServerApplication -AppName 'Cloud Management web app'"
+        ) && plan_out.contains(
+            "# by hand: New-CMCloudManagementAzureService -Name 'My cloud management service'"
+        ) && plan_out.contains("# by hand: New-CMCloudManagementGateway -ServiceCertPath ")
             && plan_out.contains("# by hand: az role assignment create "),
         "{plan_out}"
     );
@@ -63,6 +65,8 @@ fn tutorial_runs_then_reruns_with_no_changes_and_never_shows_the_password() {
         "in Azure: Microsoft.Compute/virtualMachineScaleSets/GraniteFalls",
         "in Azure: Microsoft.Network/publicIPAddresses/GraniteFalls",
         "CMG GraniteFalls.contoso.com is deployed as granitefalls.westus.cloudapp.azure.com",
+        "CNAME GraniteFalls.contoso.com. -> GraniteFalls.westus.cloudapp.azure.com in Azure DNS",
+        "info[cname-ok]: GraniteFalls.contoso.com is a CNAME to GraniteFalls.westus.cloudapp.azure.com, which resolves to ",
         "CNAME record: GraniteFalls.contoso.com. 3600 IN CNAME GraniteFalls.westus.cloudapp.azure.com.",
         "SKIPPED: Enhanced HTTP, the CMG connection point",
         "Done, except the 3 step(s) above.",
@@ -124,7 +128,10 @@ fn tutorial_runs_then_reruns_with_no_changes_and_never_shows_the_password() {
         .output()
         .unwrap());
     assert!(fresh_plan.contains("server application"), "{fresh_plan}");
-    assert!(fresh_plan.contains("cloud management gateway"), "{fresh_plan}");
+    assert!(
+        fresh_plan.contains("cloud management gateway"),
+        "{fresh_plan}"
+    );
     let (after, _) = ok(comgmt(dir.path())
         .args(["run", script])
         .env("COMGMT_PFX_PASSWORD", PFX_PASSWORD)
@@ -150,7 +157,13 @@ fn the_site_changes_of_a_fresh_plan_as_powershell_hold_no_secret() {
     let script = script.to_str().unwrap();
     let ps1 = dir.path().join("site.ps1");
     ok(comgmt(dir.path())
-        .args(["plan", script, "--fresh", "--powershell", ps1.to_str().unwrap()])
+        .args([
+            "plan",
+            script,
+            "--fresh",
+            "--powershell",
+            ps1.to_str().unwrap(),
+        ])
         .env("COMGMT_PFX_PASSWORD", PFX_PASSWORD)
         .output()
         .unwrap());
@@ -168,7 +181,10 @@ fn the_site_changes_of_a_fresh_plan_as_powershell_hold_no_secret() {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }
     assert!(!text.contains(PFX_PASSWORD));
-    assert!(!text.contains("az group create"), "Azure lines stay in the plan");
+    assert!(
+        !text.contains("az group create"),
+        "Azure lines stay in the plan"
+    );
     // A run makes its changes itself: --powershell is for plans.
     let out = comgmt(dir.path())
         .args(["run", script, "--powershell", ps1.to_str().unwrap()])
