@@ -163,8 +163,58 @@ fn the_admin_service_refuses_a_graph_token() {
         .block_on(cloud.admin_service().unwrap().list("wmi/SMS_Site", &[]))
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Auth);
+    assert!(
+        err.message
+            .contains("(auth tried: an Entra bearer token for https://graph.microsoft.com"),
+        "{}",
+        err.message
+    );
     assert!(err
         .hint
         .unwrap_or_default()
         .contains("admin_service_resource"));
+}
+
+#[test]
+fn an_unreachable_admin_service_and_a_missing_server_app_say_so() {
+    let lab = Lab::new();
+    // Nothing listens here: the port of a socket just closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut config = lab.config();
+    let resource = endpoints::default_server_app_uri(lab.emu().tenant_id());
+    let root = url::Url::parse(&format!("http://127.0.0.1:{port}/AdminService/")).unwrap();
+    config.admin_service = Some(Endpoint::bearer(root, &resource));
+    config.retry.max_attempts = 1;
+    let cloud = lab.cloud(config);
+    register_server_app(&lab, &cloud);
+    let err = lab
+        .rt
+        .block_on(cloud.admin_service().unwrap().list("wmi/SMS_Site", &[]))
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Transport, "{err:?}");
+    assert!(
+        err.message.contains(&format!(
+            "the AdminService at http://127.0.0.1:{port}/AdminService/ is unreachable"
+        )),
+        "{}",
+        err.message
+    );
+    // No server app yet: Entra cannot issue the token the AdminService takes.
+    let fresh = Lab::new();
+    let cloud = fresh.cloud(fresh.config());
+    let err = fresh
+        .rt
+        .block_on(cloud.admin_service().unwrap().list("wmi/SMS_Site", &[]))
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Auth, "{err:?}");
+    assert!(
+        err.message
+            .contains("refused or could not get credentials (an Entra bearer token for api://"),
+        "{}",
+        err.message
+    );
 }

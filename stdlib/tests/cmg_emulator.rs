@@ -369,3 +369,28 @@ fn a_plan_sends_no_write() {
     assert!(writes(&lab, Surface::Arm).is_empty());
     assert!(writes(&lab, Surface::Graph).is_empty());
 }
+
+#[test]
+fn a_deployment_past_its_deadline_names_its_state_and_operation() {
+    let lab = Lab::start(EmulatorConfig {
+        arm_delay: Duration::from_secs(120),
+        ..EmulatorConfig::default()
+    });
+    let s = setup_with(
+        "GraniteFalls.contoso.com",
+        "region: \"westus\", resource_group: \"cmg-rg\", timeout: 1",
+    );
+    let e = err_of(lab.run(Mode::Apply).engine.eval::<rhai::Dynamic>(&s));
+    assert!(
+        e.message.contains("was still Provisioning after 1 s"),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.message.contains("deployment /subscriptions/")
+            && e.message.contains("/deployments/CMG-GraniteFalls"),
+        "{}",
+        e.message
+    );
+    assert!(e.hint.unwrap_or_default().contains("longer `timeout`"));
+}

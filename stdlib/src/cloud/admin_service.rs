@@ -158,19 +158,52 @@ impl AdminService {
         let raw = self
             .ch
             .send(&method, url, payload, &[("Accept", "application/json")])
-            .await?;
+            .await
+            .map_err(|e| self.unreachable(e))?;
         // The AdminService sends no request id of its own; IIS logs ours.
         let request_id = raw
             .header("request-id")
             .or_else(|| Some(raw.client_request_id.clone()));
         if !raw.status.is_success() {
-            return Err(admin_error(raw.status, &raw.body, request_id, &method, url));
+            let mut e = admin_error(raw.status, &raw.body, request_id, &method, url);
+            if e.kind == ErrorKind::Auth {
+                e.message = format!("{} (auth tried: {})", e.message, self.ch.auth_method());
+            }
+            return Err(e);
         }
         Ok(Response {
             status: raw.status.as_u16(),
             body: raw.json("AdminService")?,
             request_id,
         })
+    }
+}
+
+impl AdminService {
+    /// A request that never got an answer (no connection, TLS, timeout) or no token:
+    /// say which AdminService and how it was reached.
+    fn unreachable(&self, mut e: ModuleError) -> ModuleError {
+        match e.kind {
+            ErrorKind::Transport => {
+                e.message = format!(
+                    "the AdminService at {} is unreachable: {}",
+                    self.root, e.message
+                );
+                if e.hint.is_none() {
+                    e.hint = Some("check the profile's admin_service URL, and that this machine reaches the SMS Provider (or the CMG) on 443".into());
+                }
+            }
+            ErrorKind::Auth => {
+                e.message = format!(
+                    "the AdminService at {} refused or could not get credentials ({}): {}",
+                    self.root,
+                    self.ch.auth_method(),
+                    e.message
+                );
+            }
+            _ => {}
+        }
+        e
     }
 }
 

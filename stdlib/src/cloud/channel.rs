@@ -98,6 +98,15 @@ pub(crate) struct Channel {
 pub const NEGOTIATE_UNSUPPORTED: &str = "Negotiate auth is not supported in this build; reach the AdminService through the CMG with `admin_service_auth = \"entra\"`";
 
 impl Channel {
+    /// How requests authenticate, for messages: "an Entra token for api://…/.default".
+    pub fn auth_method(&self) -> String {
+        match &self.authn {
+            Authn::Bearer { scope, .. } => format!("an Entra bearer token for {scope}"),
+            Authn::Negotiate => "Windows Negotiate".into(),
+            Authn::InUrl => "a signature in the URL".into(),
+        }
+    }
+
     /// Send one request (retried by the HTTP client as its rules allow). A 401 on a
     /// bearer request refreshes the token once: it may have been revoked or expired early.
     pub async fn send(
