@@ -394,3 +394,20 @@ fn a_deployment_past_its_deadline_names_its_state_and_operation() {
     );
     assert!(e.hint.unwrap_or_default().contains("longer `timeout`"));
 }
+
+#[test]
+fn unregistered_providers_stop_the_cmg_before_any_write() {
+    let lab = Lab::start(fast());
+    let s = setup("GraniteFalls.contoso.com", 1).replace("azure::providers();", "");
+    let e = err_of(lab.run(Mode::Apply).engine.eval::<rhai::Dynamic>(&s));
+    assert!(
+        e.message
+            .contains("not registered: Microsoft.KeyVault (NotRegistered)"),
+        "{}",
+        e.message
+    );
+    assert!(e.hint.unwrap_or_default().contains("azure::providers()"));
+    assert!(!writes(&lab, Surface::AdminService)
+        .iter()
+        .any(|(_, p)| p.contains("SMS_AzureService")));
+}

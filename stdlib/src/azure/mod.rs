@@ -293,7 +293,9 @@ pub mod api {
     ///
     /// # Example
     /// ```rhai
+    /// let server_app = entra::server_app(#{ display_name: "Cloud Management web app" });
     /// let a = azure::role_assignment(server_app, "Contributor");
+    /// print(a.scope);
     /// ```
     #[rhai_fn(name = "role_assignment", return_raw)]
     pub fn role_assignment_default(
@@ -330,6 +332,8 @@ pub mod api {
     ///
     /// # Example
     /// ```rhai
+    /// let server_app = entra::server_app(#{ display_name: "Cloud Management web app" });
+    /// azure::resource_group("cmg-rg", "westus");
     /// let a = azure::role_assignment(server_app, "Contributor", #{ resource_group: "cmg-rg" });
     /// print(`${a.role} on ${a.scope}${if a.inherited { " (inherited)" } else { "" }}`);
     /// ```

@@ -98,8 +98,21 @@ pub mod api {
     ///
     /// # Example
     /// ```rhai
+    /// // The site's Azure service (see site::azure_service).
+    /// let server = entra::server_app(#{ display_name: "Cloud Management web app" });
+    /// let client = entra::client_app(server, #{ display_name: "Cloud Management native client app" });
+    /// let svc = site::azure_service(#{ name: "My cloud management service", server: server,
+    ///     client: client, secret: entra::client_secret(server, #{ years: 1 }) });
+    /// // The certificate as a PFX (a lab CA here; a public one for real: cert::import_cert).
+    /// let req = cert::request(#{ common_name: "GraniteFalls.contoso.com", out: "certs/cmg" });
+    /// let crt = cert::lab_ca(#{ name: "Lab", out: "certs/ca" }).issue(req);
+    /// let pfx = cert::export_pfx(crt, #{ out: "certs/cmg.pfx", password: secret("COMGMT_PFX_PASSWORD") });
+    /// // Azure: providers, the group in the CMG's region, the server app's role on it.
+    /// azure::providers();
+    /// azure::resource_group("GraniteFalls-cmg", "westus");
+    /// azure::role_assignment(server, "Contributor", #{ resource_group: "GraniteFalls-cmg" });
     /// let gw = cmg::ensure(#{
-    ///     pfx: cmg_pfx, password: secret("COMGMT_PFX_PASSWORD"), azure_service: svc,
+    ///     pfx: pfx, password: secret("COMGMT_PFX_PASSWORD"), azure_service: svc,
     ///     region: "westus", resource_group: "GraniteFalls-cmg", vm_instances: 1,
     /// });
     /// print(`${gw.name} -> ${gw.fqdn}: ${gw.state}`);
@@ -137,7 +150,7 @@ pub mod api {
     /// ConfigMgr: Read-only Analyst; Azure: Reader on the CMG's resource group.
     ///
     /// # Example
-    /// ```rhai
+    /// ```rhai,no_run
     /// let gw = cmg::get("GraniteFalls.contoso.com");
     /// print(gw.state);
     /// ```
@@ -157,6 +170,7 @@ pub mod api {
     ///
     /// # Example
     /// ```rhai
+    /// entra::server_app(#{ display_name: "Cloud Management web app" });   // the AdminService's audience
     /// for gw in cmg::list() { print(`${gw.name}: ${gw.state}, ${gw.instances} VM(s)`); }
     /// ```
     #[rhai_fn(return_raw)]
@@ -176,7 +190,7 @@ pub mod api {
     /// ConfigMgr: Full Administrator or Infrastructure Administrator.
     ///
     /// # Example
-    /// ```rhai
+    /// ```rhai,no_run
     /// let gw = cmg::get("GraniteFalls.contoso.com").set_instances(2);
     /// print(gw.instances);
     /// ```
@@ -203,7 +217,7 @@ pub mod api {
     /// ConfigMgr: Full Administrator or Infrastructure Administrator.
     ///
     /// # Example
-    /// ```rhai
+    /// ```rhai,no_run
     /// let gw = cmg::get("GraniteFalls.contoso.com");
     /// gw.replace_certificate("certs/renewed.pfx", secret("COMGMT_PFX_PASSWORD"));
     /// ```
@@ -237,7 +251,7 @@ pub mod api {
     /// ConfigMgr: Full Administrator or Infrastructure Administrator.
     ///
     /// # Example
-    /// ```rhai
+    /// ```rhai,no_run
     /// cmg::get("GraniteFalls.contoso.com").stop();
     /// ```
     #[rhai_fn(global, return_raw)]
@@ -255,7 +269,7 @@ pub mod api {
     /// ConfigMgr: Full Administrator or Infrastructure Administrator.
     ///
     /// # Example
-    /// ```rhai
+    /// ```rhai,no_run
     /// cmg::get("GraniteFalls.contoso.com").start();
     /// ```
     #[rhai_fn(global, return_raw)]
@@ -274,7 +288,7 @@ pub mod api {
     /// ConfigMgr: Read-only Analyst; Azure: Reader on the CMG's resource group.
     ///
     /// # Example
-    /// ```rhai
+    /// ```rhai,no_run
     /// let s = cmg::get("GraniteFalls.contoso.com").status();
     /// print(`${s.state}, ${s.instances} VM(s), certificate until ${s.certificate_expiry}`);
     /// ```

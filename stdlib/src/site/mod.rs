@@ -52,6 +52,8 @@ pub mod api {
     ///
     /// # Example
     /// ```rhai
+    /// // On the emulator, as through a CMG, the AdminService takes a token for the server app.
+    /// entra::server_app(#{ display_name: "Cloud Management web app" });
     /// let s = site::get();
     /// print(`${s.code}: ${s.product_line} on ${s.server}`);
     /// ```
@@ -160,8 +162,8 @@ pub mod api {
     /// ConfigMgr: Full Administrator or Infrastructure Administrator.
     ///
     /// # Example
-    /// ```rhai
-    /// let d = site::run_discovery(svc, "user");
+    /// ```rhai,no_run
+    /// let d = site::run_discovery(svc, "user");   // svc from site::azure_service
     /// ```
     #[rhai_fn(name = "run_discovery", return_raw)]
     pub fn run_discovery_default(
@@ -199,6 +201,12 @@ pub mod api {
     ///
     /// # Example
     /// ```rhai
+    /// let server = entra::server_app(#{ display_name: "Cloud Management web app" });
+    /// let client = entra::client_app(server, #{ display_name: "Cloud Management native client app" });
+    /// let secret = entra::client_secret(server, #{ years: 1 });
+    /// entra::grant_admin_consent(server);   // Directory.Read.All, which discovery needs
+    /// let svc = site::azure_service(#{ name: "My cloud management service",
+    ///     server: server, client: client, secret: secret });
     /// let d = site::run_discovery(svc, "user", #{ timeout: 600 });
     /// if d != () { print(`${d.users} users discovered`); }
     /// ```

@@ -9,7 +9,7 @@ mod role;
 mod subscription;
 
 pub use names::check_cmg_name;
-pub use provider::ensure_providers;
+pub use provider::{ensure_providers, unregistered};
 pub use resource_group::ensure_resource_group;
 pub use role::{can_deploy, ensure_role, RoleAssignment, AUTHORIZATION_API};
 pub use subscription::{subscription, subscription_id};

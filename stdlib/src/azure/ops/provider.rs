@@ -166,3 +166,24 @@ pub fn ensure_providers(ctx: &Ctx, opts: &ProvidersOptions) -> Result<Vec<Provid
         })
         .collect()
 }
+
+/// The namespaces of `namespaces` that are not `Registered` in the subscription (reads
+/// only), with their state.
+pub fn unregistered(
+    ctx: &Ctx,
+    subscription: &str,
+    namespaces: &[&str],
+) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for ns in namespaces {
+        let path = format!("subscriptions/{subscription}/providers/{ns}");
+        let v = ctx
+            .block_on(ctx.read().arm().get(&path, RESOURCES_API))?
+            .body;
+        let state = state_of(&v);
+        if state != "Registered" {
+            out.push((ns.to_string(), state.to_string()));
+        }
+    }
+    Ok(out)
+}

@@ -118,6 +118,7 @@ pub fn ensure_cmg(
     } else {
         preflight_names(ctx, &prefix, &region, opts, &subscription)?;
     }
+    preflight_providers(ctx, &subscription)?;
     preflight_group(ctx, &subscription, &opts.resource_group, &region)?;
     preflight_role(ctx, &subscription, &opts.resource_group, service)?;
 
@@ -306,6 +307,36 @@ fn preflight_names(
     .with_hint(
         "choose another name prefix (a certificate with another CN) or region; nothing was created",
     ))
+}
+
+/// The resource providers a VMSS CMG deploys with must be registered.
+fn preflight_providers(ctx: &Ctx, subscription: &str) -> Result<()> {
+    let missing = azure::unregistered(ctx, subscription, crate::azure::model::CMG_PROVIDERS)?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = missing
+        .iter()
+        .map(|(ns, state)| {
+            format!(
+                "{ns} ({})",
+                if state.is_empty() { "unknown" } else { state }
+            )
+        })
+        .collect();
+    if ctx.is_plan() {
+        // The run may register them first (azure::providers before cmg::ensure).
+        ctx.output.note(&format!(
+            "resource providers not registered yet in {subscription}: {}",
+            list.join(", ")
+        ));
+        return Ok(());
+    }
+    Err(ModuleError::validation(format!(
+        "the subscription {subscription} has resource providers a CMG needs that are not registered: {}",
+        list.join(", ")
+    ))
+    .with_hint("register them first: azure::providers() (Contributor or Owner on the subscription)"))
 }
 
 fn preflight_group(ctx: &Ctx, subscription: &str, group: &str, region: &str) -> Result<()> {
