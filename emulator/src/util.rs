@@ -31,7 +31,11 @@ pub fn now_iso() -> String {
 
 /// A timestamp with milliseconds, for logs where order within a second matters.
 pub fn now_iso_millis() -> String {
-    let t = now();
+    iso_millis(now())
+}
+
+/// `t` in RFC 3339 with milliseconds (none shown when they are zero).
+pub fn iso_millis(t: OffsetDateTime) -> String {
     let t = t
         .replace_nanosecond(t.millisecond() as u32 * 1_000_000)
         .unwrap_or(t);

@@ -207,10 +207,12 @@ fn two_runs_at_once_make_one_of_each_row() {
             .iter()
             .map(|r| {
                 scope.spawn(|| {
-                    r.engine
-                        .eval::<rhai::Dynamic>(&s)
-                        .map(|_| ())
-                        .map_err(|e| e.to_string())
+                    r.engine.eval::<rhai::Dynamic>(&s).map(|_| ()).map_err(|e| {
+                        match comgmt_stdlib::error::find_module_error(&e) {
+                            Some(m) => format!("{} [{:?}] {:?}", m.message, m.kind, m.hint),
+                            None => e.to_string(),
+                        }
+                    })
                 })
             })
             .collect();
@@ -272,4 +274,43 @@ fn bad_options_fail_before_any_request() {
         "{}",
         m.message
     );
+}
+
+/// Someone deletes the secret the site holds from the app in Entra: the next run makes a
+/// new one (entra::client_secret) and gives it to the site, and discovery, which signs in
+/// with it, succeeds again.
+#[test]
+fn a_secret_entra_no_longer_holds_is_replaced_in_the_site() {
+    let lab = Lab::new();
+    let log = lab.emu().log_dir().join("SMS_AZUREAD_DISCOVERY_AGENT.log");
+    let first = lab.run(Mode::Apply);
+    let _ = ok(first.engine.eval::<rhai::Array>(&site_script(&log)));
+    let ids: rhai::Array = ok(first
+        .engine
+        .eval(&format!("{APPS}[server.id, secret.key_id]")));
+    let (app, key) = (ids[0].to_string(), ids[1].to_string());
+    let cloud = first.cloud.clone();
+    lab.block_on(async move {
+        cloud
+            .graph
+            .post(
+                &format!("applications/{app}/removePassword"),
+                &serde_json::json!({ "keyId": key }),
+            )
+            .await
+            .unwrap();
+    });
+    let second = lab.run(Mode::Apply);
+    let out = ok(second.engine.eval::<rhai::Array>(&site_script(&log)));
+    assert_eq!(out[2].to_string(), "Succeeded");
+    assert!(out[5].as_bool().unwrap(), "the site got the new secret");
+    let c = changes(&second);
+    assert!(
+        c.iter()
+            .any(|(a, o, _)| *a == Action::Update && o == "server app in the site"),
+        "{c:?}"
+    );
+    assert!(c
+        .iter()
+        .any(|(a, o, _)| *a == Action::Invoke && o == "full user discovery"));
 }

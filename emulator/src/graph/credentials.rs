@@ -63,7 +63,9 @@ pub fn add_password(body: &Map<String, Value>) -> GraphResult<(Value, Value)> {
     let cred = json!({
         "customKeyIdentifier": null,
         "displayName": given.get("displayName").cloned().unwrap_or(Value::Null),
-        "endDateTime": util::iso(end),
+        // Entra keeps a DateTimeOffset's fractional seconds; clients (a ConfigMgr site
+        // knows a secret only by its expiry) may rely on them.
+        "endDateTime": util::iso_millis(end),
         "hint": &secret[..3],
         "keyId": util::new_guid(),
         "secretText": null,

@@ -23,6 +23,9 @@ pub struct AppSecret<'a> {
     /// Add a new secret even when a valid one exists: the site needs a secret whose
     /// text this run holds (Graph shows it only when it is made).
     force: bool,
+    /// When the app's secrets expire: a new one never expires in the same millisecond as
+    /// another, so its expiry (all a ConfigMgr site keeps of it) tells it apart.
+    taken_ends: Mutex<Vec<time::OffsetDateTime>>,
 }
 
 impl<'a> AppSecret<'a> {
@@ -33,6 +36,7 @@ impl<'a> AppSecret<'a> {
             now: time::OffsetDateTime::now_utc(),
             made: Mutex::new(None),
             force: false,
+            taken_ends: Mutex::new(Vec::new()),
         }
     }
 
@@ -46,9 +50,17 @@ impl<'a> AppSecret<'a> {
 
     fn end_date_time(&self) -> Result<String> {
         let end = self.now + time::Duration::days(365 * i64::from(self.opts.years));
-        end.replace_nanosecond(0)
-            .unwrap_or(end)
-            .format(&time::format_description::well_known::Rfc3339)
+        // Milliseconds: a ConfigMgr site keeps only a secret's expiry, so two secrets of
+        // one app must never share it (not even a secret deleted since, made the same
+        // second).
+        let mut end = end
+            .replace_nanosecond(u32::from(end.millisecond()) * 1_000_000)
+            .unwrap_or(end);
+        let taken = self.taken_ends.lock().unwrap_or_else(|p| p.into_inner());
+        while taken.iter().any(|t| (*t - end).whole_milliseconds() == 0) {
+            end += time::Duration::milliseconds(1);
+        }
+        end.format(&time::format_description::well_known::Rfc3339)
             .map_err(|e| ModuleError::validation(format!("cannot format the expiry date: {e}")))
     }
 }
@@ -70,13 +82,23 @@ impl Resource for AppSecret<'_> {
 
     /// The newest secret with this name that stays valid past the renewal window.
     fn observe(&self, ctx: &Ctx) -> Result<Option<Value>> {
-        let Some(id) = self.app.id.value().filter(|_| !self.force) else {
+        let Some(id) = self.app.id.value() else {
             return Ok(None);
         };
         let current = ctx.block_on(ctx.read().graph().get(
             &format!("applications/{id}"),
             &[("$select", "id,passwordCredentials")],
         ))?;
+        *self.taken_ends.lock().unwrap_or_else(|p| p.into_inner()) = current.body
+            ["passwordCredentials"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| parse_time(&c["endDateTime"]))
+            .collect();
+        if self.force {
+            return Ok(None);
+        }
         let renew_after = self.now + time::Duration::days(i64::from(self.opts.renew_within_days));
         Ok(current.body["passwordCredentials"]
             .as_array()

@@ -33,6 +33,8 @@ pub struct WmiRow {
     pub unknown: Vec<&'static str>,
     /// Sent with a create or an update, never shown: (property, value).
     pub secrets: Vec<(&'static str, Secret)>,
+    /// Properties sent whenever the secrets are (a secret's expiry goes with it).
+    pub secret_companions: Vec<&'static str>,
     /// Properties compared (and shown in a plan) but never sent: the service derives
     /// them (a certificate's thumbprint, from the PFX that is sent).
     pub derived: Vec<&'static str>,
@@ -60,6 +62,7 @@ impl WmiRow {
             body,
             unknown: Vec::new(),
             secrets: Vec::new(),
+            secret_companions: Vec::new(),
             derived: Vec::new(),
             create_equivalent: None,
             update_equivalent: None,
@@ -102,6 +105,13 @@ impl WmiRow {
         if let Value::Object(m) = &mut out {
             for d in &self.derived {
                 m.remove(*d);
+            }
+            if !self.secrets.is_empty() {
+                for c in &self.secret_companions {
+                    if let Some(v) = self.body.get(*c) {
+                        m.insert(c.to_string(), v.clone());
+                    }
+                }
             }
             for (prop, s) in &self.secrets {
                 m.insert(prop.to_string(), json!(s.expose()));

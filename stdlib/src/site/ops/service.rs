@@ -91,6 +91,7 @@ pub fn ensure_azure_service(
         ("SecretKeyExpiry", expiry.is_known()),
     ]);
     server_row.secrets = value.map(|v| ("SecretKey", v)).into_iter().collect();
+    server_row.secret_companions = vec!["SecretKeyExpiry"];
     server_row.create_equivalent = Some(
         Equivalent::powershell(format!(
             "Import-CMAADServerApplication -AppName {} -ClientId {} -SecretKey {SECRET_VAR} -SecretKeyExpiry {} -TenantId {} -TenantName {} -AppIdUri {} -AzureEnvironmentOption {}",
@@ -240,11 +241,12 @@ fn choose_secret(
             .and_then(|a| a["passwordCredentials"].as_array())
             .is_some_and(|creds| {
                 creds.iter().any(|c| {
-                    entra::parse_time(&c["endDateTime"]).is_some_and(|end| same_second(end, expiry))
+                    entra::parse_time(&c["endDateTime"])
+                        .is_some_and(|end| same_instant(end, expiry))
                 })
             });
         let live = expiry > OffsetDateTime::now_utc();
-        if held && live && given_end.is_none_or(|g| expiry >= g || same_second(expiry, g)) {
+        if held && live && given_end.is_none_or(|g| expiry >= g || same_instant(expiry, g)) {
             return Ok(SecretChoice::Keep(Known::Value(stamp(expiry))));
         }
     }
@@ -268,21 +270,24 @@ fn choose_secret(
     })
 }
 
-fn same_second(a: OffsetDateTime, b: OffsetDateTime) -> bool {
-    (a - b).whole_seconds() == 0
+/// Secrets made here expire at distinct milliseconds (`entra::client_secret`): the
+/// expiry is how the site's secret is told apart from the app's others.
+fn same_instant(a: OffsetDateTime, b: OffsetDateTime) -> bool {
+    (a - b).whole_milliseconds() == 0
 }
 
-/// `2027-11-29T21:00:00Z`: the one spelling the site row holds.
+/// `2027-11-29T21:00:00.123Z`: the one spelling the site row holds.
 fn stamp(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
         t.year(),
         u8::from(t.month()),
         t.day(),
         t.hour(),
         t.minute(),
-        t.second()
+        t.second(),
+        t.millisecond()
     )
 }
 
@@ -339,8 +344,8 @@ mod tests {
     #[test]
     fn stamps_are_utc_seconds() {
         assert_eq!(
-            stamp(datetime!(2027-11-29 22:00:05.123 +01:00)),
-            "2027-11-29T21:00:05Z"
+            stamp(datetime!(2027-11-29 22:00:05.123456 +01:00)),
+            "2027-11-29T21:00:05.123Z"
         );
     }
 
