@@ -193,7 +193,8 @@ impl AdminService {
                     e.hint = Some("check the profile's admin_service URL, and that this machine reaches the SMS Provider (or the CMG) on 443".into());
                 }
             }
-            ErrorKind::Auth => {
+            // Negotiate's own error already says what to do.
+            ErrorKind::Auth if e.message != channel::NEGOTIATE_UNSUPPORTED => {
                 e.message = format!(
                     "the AdminService at {} refused or could not get credentials ({}): {}",
                     self.root,
