@@ -8,7 +8,7 @@
 mod common;
 
 use comgmt_emulator::{EmulatorConfig, FaultSpec};
-use common::{into_resp, Emu, Resp};
+use common::{arm_call, arm_error, resource_types, Emu, Resp, ARM_SCOPE, CMG_RESOURCE_TYPES};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -42,25 +42,14 @@ impl Arm {
     async fn start(config: EmulatorConfig) -> Arm {
         let retry = config.faults.is_some();
         let emu = Emu::with(config).await;
-        let r = emu
-            .form(
-                &emu.token_url(),
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", "arm-client"),
-                    ("client_secret", "s"),
-                    ("scope", "https://management.azure.com/.default"),
-                ],
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.text);
-        let token = r.body["access_token"].as_str().unwrap().to_string();
+        let token = emu.app_token("arm-client", ARM_SCOPE).await;
         let mut arm = Arm {
             emu,
             token,
             sub: String::new(),
             retry,
         };
+        // Through `call`, which retries what faults refuse (`subscription` does not).
         let r = arm
             .call(Method::GET, &format!("subscriptions?{RG_V}"), None)
             .await;
@@ -71,24 +60,11 @@ impl Arm {
         arm
     }
 
-    /// A call to a path or an absolute URL (as polling headers give them).
+    /// A call to a path or an absolute URL, retried through injected faults.
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
-        let url = if path.starts_with("http") {
-            path.to_string()
-        } else {
-            self.emu.url(path)
-        };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let mut rb = self
-                .emu
-                .http
-                .request(method.clone(), &url)
-                .bearer_auth(&self.token);
-            if let Some(b) = &body {
-                rb = rb.json(b);
-            }
-            let r = into_resp(rb.send().await.unwrap()).await;
+            let r = arm_call(&self.emu, &self.token, method.clone(), path, body.clone()).await;
             if self.retry && (r.status == 429 || r.status == 503) {
                 assert!(Instant::now() < deadline, "still faulted: {}", r.text);
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -125,17 +101,6 @@ impl Arm {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
-}
-
-#[track_caller]
-fn arm_error(r: &Resp, status: u16, code: &str) -> String {
-    assert_eq!(r.status.as_u16(), status, "{}", r.text);
-    assert_eq!(r.body["error"]["code"], code, "{}", r.text);
-    assert!(r.headers.contains_key("x-ms-request-id"), "{:?}", r.headers);
-    r.body["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
 }
 
 fn header(r: &Resp, name: &str) -> String {
@@ -342,21 +307,9 @@ async fn a_template_deployment_runs_to_succeeded() {
     assert_eq!(again.status, 200, "{}", again.text);
     let listing = format!("{}/resources?{RG_V}", arm.rg("cmg-rg"));
     let l = arm.call(Method::GET, &listing, None).await;
-    let mut types: Vec<String> = l.body["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["type"].as_str().unwrap().to_string())
-        .collect();
-    types.sort();
     assert_eq!(
-        types,
-        [
-            "Microsoft.Compute/virtualMachineScaleSets",
-            "Microsoft.KeyVault/vaults",
-            "Microsoft.Network/publicIPAddresses",
-            "Microsoft.Storage/storageAccounts"
-        ]
+        resource_types(l.body["value"].as_array().unwrap()),
+        CMG_RESOURCE_TYPES
     );
     // A PUT while the same deployment runs is refused.
     let third = deploy(&arm, "cmg-rg", "CMG-GraniteFalls", "GraniteFalls").await;

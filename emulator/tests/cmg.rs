@@ -10,7 +10,10 @@ mod common;
 
 use base64::Engine as _;
 use comgmt_emulator::EmulatorConfig;
-use common::{files_contain, into_resp, wait_for, Resp, Site};
+use common::{
+    arm_call, files_contain, resource_types, subscription, wait_for, Resp, Site, ARM_SCOPE,
+    CMG_RESOURCE_TYPES,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::ops::Deref;
@@ -63,23 +66,14 @@ async fn lab() -> Lab {
         ..EmulatorConfig::default()
     })
     .await;
-    let arm = site
-        .emu
-        .app_token("cm-console", "https://management.azure.com/.default")
-        .await;
+    let arm = site.emu.app_token("cm-console", ARM_SCOPE).await;
+    let sub = subscription(&site.emu, &arm).await;
     let mut lab = Lab {
         site,
         arm,
-        sub: String::new(),
+        sub,
         service_id: Value::Null,
     };
-    let r = lab
-        .arm_call(Method::GET, "subscriptions?api-version=2021-04-01", None)
-        .await;
-    lab.sub = r.body["value"][0]["subscriptionId"]
-        .as_str()
-        .unwrap()
-        .to_string();
     let r = lab
         .arm_call(
             Method::PUT,
@@ -99,15 +93,7 @@ impl Lab {
     }
 
     async fn arm_call(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
-        let mut rb = self
-            .emu
-            .http
-            .request(method, self.emu.url(path))
-            .bearer_auth(&self.arm);
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        into_resp(rb.send().await.unwrap()).await
+        arm_call(&self.emu, &self.arm, method, path, body).await
     }
 
     async fn grant_contributor(&self) {
@@ -261,22 +247,7 @@ async fn a_cmg_is_deployed_scaled_stopped_started_recertified_and_deleted() {
     );
 
     // The four Azure resources, and the public IP's name.
-    let mut types: Vec<String> = lab
-        .resources()
-        .await
-        .iter()
-        .map(|r| r["type"].as_str().unwrap_or_default().to_string())
-        .collect();
-    types.sort();
-    assert_eq!(
-        types,
-        [
-            "Microsoft.Compute/virtualMachineScaleSets",
-            "Microsoft.KeyVault/vaults",
-            "Microsoft.Network/publicIPAddresses",
-            "Microsoft.Storage/storageAccounts"
-        ]
-    );
+    assert_eq!(resource_types(&lab.resources().await), CMG_RESOURCE_TYPES);
     let ip = lab
         .arm_call(
             Method::GET,

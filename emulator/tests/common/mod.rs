@@ -6,12 +6,15 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
 // One small file a job; each adds to `Emu` or stands alone.
+mod arm;
 mod files;
 mod on_disk;
 mod site;
 mod tokens;
 
 // Each test binary uses only some of these (as with `dead_code` above).
+#[allow(unused_imports)]
+pub use arm::{arm_call, arm_error, resource_types, subscription, ARM_SCOPE, CMG_RESOURCE_TYPES};
 #[allow(unused_imports)]
 pub use files::files_contain;
 #[allow(unused_imports)]
