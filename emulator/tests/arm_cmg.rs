@@ -78,6 +78,31 @@ impl Arm {
         format!("subscriptions/{}/resourceGroups/{rg}", self.sub)
     }
 
+    /// A deployment's path in `rg` (without the api-version).
+    fn deployment(&self, rg: &str, name: &str) -> String {
+        format!(
+            "{}/providers/Microsoft.Resources/deployments/{name}",
+            self.rg(rg)
+        )
+    }
+
+    fn scale_set(&self, rg: &str, name: &str) -> String {
+        format!(
+            "{}/providers/Microsoft.Compute/virtualMachineScaleSets/{name}",
+            self.rg(rg)
+        )
+    }
+
+    /// The group's resource listing.
+    async fn resources(&self, rg: &str) -> Resp {
+        self.call(
+            Method::GET,
+            &format!("{}/resources?{RG_V}", self.rg(rg)),
+            None,
+        )
+        .await
+    }
+
     async fn group(&self, rg: &str) {
         let r = self
             .call(
@@ -142,10 +167,7 @@ fn template() -> Value {
 async fn deploy(arm: &Arm, rg: &str, name: &str, prefix: &str) -> Resp {
     arm.call(
         Method::PUT,
-        &format!(
-            "{}/providers/Microsoft.Resources/deployments/{name}?{DEP_V}",
-            arm.rg(rg)
-        ),
+        &format!("{}?{DEP_V}", arm.deployment(rg, name)),
         Some(json!({"properties": {
             "mode": "Incremental",
             "template": template(),
@@ -214,8 +236,8 @@ async fn a_template_deployment_runs_to_succeeded() {
         .call(
             Method::GET,
             &format!(
-                "{}/providers/Microsoft.Resources/deployments/CMG-GraniteFalls/operations?{DEP_V}",
-                arm.rg("cmg-rg")
+                "{}/operations?{DEP_V}",
+                arm.deployment("cmg-rg", "CMG-GraniteFalls")
             ),
             None,
         )
@@ -305,8 +327,7 @@ async fn a_template_deployment_runs_to_succeeded() {
     // The group's listing holds the four, once each — also after deploying again.
     let again = deploy(&arm, "cmg-rg", "CMG-GraniteFalls", "GraniteFalls").await;
     assert_eq!(again.status, 200, "{}", again.text);
-    let listing = format!("{}/resources?{RG_V}", arm.rg("cmg-rg"));
-    let l = arm.call(Method::GET, &listing, None).await;
+    let l = arm.resources("cmg-rg").await;
     assert_eq!(
         resource_types(l.body["value"].as_array().unwrap()),
         CMG_RESOURCE_TYPES
@@ -390,10 +411,7 @@ async fn deployed_names_are_taken() {
     let g = arm
         .call(
             Method::GET,
-            &format!(
-                "{}/providers/Microsoft.Resources/deployments/twin?{DEP_V}",
-                arm.rg("other-rg")
-            ),
+            &format!("{}?{DEP_V}", arm.deployment("other-rg", "twin")),
             None,
         )
         .await;
@@ -459,10 +477,7 @@ async fn deployment_errors() {
     arm_error(&r, 400, "MissingApiVersionParameter");
     // A group that does not exist.
     let r = put(
-        format!(
-            "{}/providers/Microsoft.Resources/deployments/d1?{DEP_V}",
-            arm.rg("nope")
-        ),
+        format!("{}?{DEP_V}", arm.deployment("nope", "d1")),
         body(json!({})),
     )
     .await;
@@ -483,10 +498,7 @@ async fn a_scale_set_scales_and_powers_as_long_running_operations() {
     let arm = Arm::start(quick()).await;
     arm.group("cmg-rg").await;
     deployed(&arm, "cmg-rg", "CMG-Granite", "Granite").await;
-    let vmss = format!(
-        "{}/providers/Microsoft.Compute/virtualMachineScaleSets/Granite",
-        arm.rg("cmg-rg")
-    );
+    let vmss = arm.scale_set("cmg-rg", "Granite");
     let g = arm
         .call(Method::GET, &format!("{vmss}?{VMSS_V}"), None)
         .await;
@@ -783,22 +795,13 @@ async fn under_faults_and_latency_nothing_is_created_twice() {
     .await;
     arm.group("cmg-rg").await;
     deployed(&arm, "cmg-rg", "CMG-Fault", "Fault1").await;
-    let vmss = format!(
-        "{}/providers/Microsoft.Compute/virtualMachineScaleSets/Fault1",
-        arm.rg("cmg-rg")
-    );
+    let vmss = arm.scale_set("cmg-rg", "Fault1");
     let r = arm
         .call(Method::POST, &format!("{vmss}/deallocate?{VMSS_V}"), None)
         .await;
     assert_eq!(r.status, 202, "{}", r.text);
     arm.poll(&header(&r, "location"), |m| m.status == 200).await;
-    let l = arm
-        .call(
-            Method::GET,
-            &format!("{}/resources?{RG_V}", arm.rg("cmg-rg")),
-            None,
-        )
-        .await;
+    let l = arm.resources("cmg-rg").await;
     assert_eq!(l.body["value"].as_array().unwrap().len(), 4, "{}", l.text);
     let faulted = arm
         .emu
@@ -820,8 +823,8 @@ async fn under_faults_and_latency_nothing_is_created_twice() {
         .call(
             Method::GET,
             &format!(
-                "{}/providers/Microsoft.Resources/deployments/CMG-Fault/operations?{DEP_V}",
-                arm503.rg("cmg-rg")
+                "{}/operations?{DEP_V}",
+                arm503.deployment("cmg-rg", "CMG-Fault")
             ),
             None,
         )
@@ -832,13 +835,7 @@ async fn under_faults_and_latency_nothing_is_created_twice() {
         "{}",
         ops.text
     );
-    let l = arm503
-        .call(
-            Method::GET,
-            &format!("{}/resources?{RG_V}", arm503.rg("cmg-rg")),
-            None,
-        )
-        .await;
+    let l = arm503.resources("cmg-rg").await;
     assert_eq!(l.body["value"].as_array().unwrap().len(), 4, "{}", l.text);
 }
 
@@ -859,21 +856,12 @@ async fn deleting_the_group_takes_its_resources() {
     let loc = header(&d, "location");
     arm.poll(&loc, |r| r.status == 200).await;
     arm.group("cmg-rg").await;
-    let l = arm
-        .call(
-            Method::GET,
-            &format!("{}/resources?{RG_V}", arm.rg("cmg-rg")),
-            None,
-        )
-        .await;
+    let l = arm.resources("cmg-rg").await;
     assert_eq!(l.body["value"], json!([]), "{}", l.text);
     let g = arm
         .call(
             Method::GET,
-            &format!(
-                "{}/providers/Microsoft.Resources/deployments/CMG-Gone?{DEP_V}",
-                arm.rg("cmg-rg")
-            ),
+            &format!("{}?{DEP_V}", arm.deployment("cmg-rg", "CMG-Gone")),
             None,
         )
         .await;

@@ -115,6 +115,17 @@ impl Lab {
         assert_eq!(r.status, 201, "{}", r.text);
     }
 
+    /// Call a CMG method (`{key}/AdminService.Stop`, …) and assert it was accepted.
+    async fn invoke(&self, path: &str) {
+        let r = self.call(Method::POST, path, Some(json!({}))).await;
+        assert_eq!(
+            (r.status.as_u16(), &r.body["ReturnValue"]),
+            (201, &json!(0)),
+            "{}",
+            r.text
+        );
+    }
+
     /// The create body the stdlib's `cmg::ensure` sends (gateway.rs).
     fn body(&self, pfx: &str, password: &str) -> Value {
         json!({
@@ -305,33 +316,10 @@ async fn a_cmg_is_deployed_scaled_stopped_started_recertified_and_deleted() {
     assert_eq!(lab.scale_set().await["sku"]["capacity"], 2);
 
     // Stop, then start.
-    let r = lab
-        .call(
-            Method::POST,
-            &format!("{key}/AdminService.Stop"),
-            Some(json!({})),
-        )
-        .await;
-    assert_eq!(
-        (r.status.as_u16(), &r.body["ReturnValue"]),
-        (201, &json!(0)),
-        "{}",
-        r.text
-    );
+    lab.invoke(&format!("{key}/AdminService.Stop")).await;
     lab.wait_state(5).await;
-    let r = lab
-        .call(
-            Method::POST,
-            &format!("{CLASS}/{id}/AdminService.Start"),
-            Some(json!({})),
-        )
+    lab.invoke(&format!("{CLASS}/{id}/AdminService.Start"))
         .await;
-    assert_eq!(
-        (r.status.as_u16(), &r.body["ReturnValue"]),
-        (201, &json!(0)),
-        "{}",
-        r.text
-    );
     lab.wait_state(0).await;
 
     // A renewed certificate for the same name replaces it; another case is refused.
@@ -432,19 +420,7 @@ async fn a_server_app_without_contributor_fails_naming_authorization_failed() {
     // With the role, Start deploys it.
     lab.grant_contributor().await;
     let key = format!("{CLASS}({})", row["AzureServiceID"]);
-    let r = lab
-        .call(
-            Method::POST,
-            &format!("{key}/AdminService.Start"),
-            Some(json!({})),
-        )
-        .await;
-    assert_eq!(
-        (r.status.as_u16(), &r.body["ReturnValue"]),
-        (201, &json!(0)),
-        "{}",
-        r.text
-    );
+    lab.invoke(&format!("{key}/AdminService.Start")).await;
     let ready = lab.wait_state(0).await;
     assert!(ready["DeploymentId"].is_string());
 }
