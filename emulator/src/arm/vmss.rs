@@ -12,7 +12,7 @@
 //! image; the `InvalidParameter` text is UNCONFIRMED.
 
 use super::dispatch::{method_not_allowed, Req};
-use super::errors::{ArmError, ArmResult};
+use super::errors::{json_body, ArmError, ArmResult};
 use super::listing::scope;
 use super::lro::{self, OpRef};
 use super::resources::{self, now_ms, VMSS};
@@ -93,13 +93,7 @@ fn bad(message: impl Into<String>) -> ArmError {
 
 fn patch(r: &Req<'_>, sub: &str, rg: &str, name: &str) -> ArmResult<Response> {
     let (k, sub, group, version) = target(r, sub, rg, name)?;
-    let body: Value = serde_json::from_slice(r.body).map_err(|e| {
-        ArmError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestContent",
-            format!("The request content was invalid and could not be deserialized: '{e}'."),
-        )
-    })?;
+    let body = json_body(r.body)?;
     let capacity = match &body["sku"]["capacity"] {
         Value::Null => None,
         v => match v.as_u64() {
