@@ -1,7 +1,7 @@
 //! ARM as its clients reach it: a token for management.azure.com, the subscription, one
 //! call, ARM's error shape, and what a CMG deployment leaves in its resource group.
 
-use super::{into_resp, Emu, Resp};
+use super::{Emu, Resp};
 use reqwest::Method;
 use serde_json::Value;
 
@@ -28,11 +28,7 @@ pub async fn arm_call(
     } else {
         emu.url(path)
     };
-    let mut rb = emu.http.request(method, url).bearer_auth(token);
-    if let Some(b) = body {
-        rb = rb.json(&b);
-    }
-    into_resp(rb.send().await.unwrap()).await
+    emu.send(method, &url, token, body, &[]).await
 }
 
 /// The emulator's one subscription.

@@ -85,7 +85,19 @@ impl Emu {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Resp {
-        let mut rb = self.http.request(method, url).bearer_auth(&self.token);
+        self.send(method, url, &self.token, body, headers).await
+    }
+
+    /// A call to an absolute `url` with the bearer `token` (ARM's, the AdminService's).
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        token: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut rb = self.http.request(method, url).bearer_auth(token);
         for (k, v) in headers {
             rb = rb.header(*k, *v);
         }

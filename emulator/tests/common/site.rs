@@ -2,7 +2,7 @@
 //! CMG server app registered in Entra with a secret, a token for that app, and the
 //! AdminService rows that register the tenant, the apps and the cloud service.
 
-use super::{app_with_secret, into_resp, server_app, Emu, Resp};
+use super::{app_with_secret, server_app, Emu, Resp};
 use comgmt_emulator::EmulatorConfig;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -60,18 +60,11 @@ impl Site {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Resp {
-        let mut rb = self
+        let url = self.emu.url(&format!("AdminService/wmi/{path}"));
+        let r = self
             .emu
-            .http
-            .request(method, self.emu.url(&format!("AdminService/wmi/{path}")))
-            .bearer_auth(&self.admin);
-        for (k, v) in headers {
-            rb = rb.header(*k, *v);
-        }
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        let r = into_resp(rb.send().await.unwrap()).await;
+            .send(method, &url, &self.admin, body, headers)
+            .await;
         self.replies.lock().unwrap().push(r.text.clone());
         r
     }
