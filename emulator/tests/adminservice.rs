@@ -13,20 +13,8 @@ async fn adminservice_token(emu: &Emu) -> String {
     let app = emu.app(server_app(emu.handle.tenant_id())).await;
     // Entra issues tokens only for resources with a service principal in the tenant.
     emu.sp(app["appId"].as_str().unwrap()).await;
-    let uri = app["identifierUris"][0].as_str().unwrap().to_string();
-    let r = emu
-        .form(
-            &emu.token_url(),
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", "cm-client"),
-                ("client_secret", "s"),
-                ("scope", &format!("{uri}/.default")),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.body["access_token"].as_str().unwrap().to_string()
+    let uri = app["identifierUris"][0].as_str().unwrap();
+    emu.app_token("cm-client", &format!("{uri}/.default")).await
 }
 
 async fn get(emu: &Emu, token: &str, path: &str) -> Resp {

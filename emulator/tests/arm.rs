@@ -4,55 +4,16 @@
 mod common;
 
 use comgmt_emulator::{EmulatorConfig, FaultSpec};
-use common::{into_resp, Emu, Resp};
+// `arm(...)` keeps each request on one line here.
+use common::{arm_call as arm, arm_error, into_resp, subscription, Emu, Resp};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 const V: &str = "api-version=2021-04-01";
 
+/// The ARM client these tests sign in as.
 async fn arm_token(emu: &Emu, scope: &str) -> String {
-    let r = emu
-        .form(
-            &emu.token_url(),
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", "arm-client"),
-                ("client_secret", "s"),
-                ("scope", scope),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.body["access_token"].as_str().unwrap().to_string()
-}
-
-async fn arm(emu: &Emu, token: &str, method: Method, path: &str, body: Option<Value>) -> Resp {
-    let mut rb = emu.http.request(method, emu.url(path)).bearer_auth(token);
-    if let Some(b) = body {
-        rb = rb.json(&b);
-    }
-    into_resp(rb.send().await.unwrap()).await
-}
-
-#[track_caller]
-fn arm_error(r: &Resp, status: u16, code: &str) -> String {
-    assert_eq!(r.status.as_u16(), status, "{}", r.text);
-    assert_eq!(r.body["error"]["code"], code, "{}", r.text);
-    assert!(r.headers.contains_key("x-ms-request-id"), "{:?}", r.headers);
-    assert!(r.headers.contains_key("x-ms-correlation-request-id"));
-    r.body["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
-
-async fn subscription(emu: &Emu, token: &str) -> String {
-    let r = arm(emu, token, Method::GET, &format!("subscriptions?{V}"), None).await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.body["value"][0]["subscriptionId"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    emu.app_token("arm-client", scope).await
 }
 
 // The audiences ARM accepts are the ones it publishes in `/metadata/endpoints`

@@ -8,7 +8,7 @@
 mod common;
 
 use comgmt_emulator::{EmulatorConfig, FaultSpec};
-use common::{into_resp, Emu, Resp};
+use common::{arm_call, arm_error, resource_types, Emu, Resp, ARM_SCOPE, CMG_RESOURCE_TYPES};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -42,25 +42,14 @@ impl Arm {
     async fn start(config: EmulatorConfig) -> Arm {
         let retry = config.faults.is_some();
         let emu = Emu::with(config).await;
-        let r = emu
-            .form(
-                &emu.token_url(),
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", "arm-client"),
-                    ("client_secret", "s"),
-                    ("scope", "https://management.azure.com/.default"),
-                ],
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.text);
-        let token = r.body["access_token"].as_str().unwrap().to_string();
+        let token = emu.app_token("arm-client", ARM_SCOPE).await;
         let mut arm = Arm {
             emu,
             token,
             sub: String::new(),
             retry,
         };
+        // Through `call`, which retries what faults refuse (`subscription` does not).
         let r = arm
             .call(Method::GET, &format!("subscriptions?{RG_V}"), None)
             .await;
@@ -71,24 +60,11 @@ impl Arm {
         arm
     }
 
-    /// A call to a path or an absolute URL (as polling headers give them).
+    /// A call to a path or an absolute URL, retried through injected faults.
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
-        let url = if path.starts_with("http") {
-            path.to_string()
-        } else {
-            self.emu.url(path)
-        };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let mut rb = self
-                .emu
-                .http
-                .request(method.clone(), &url)
-                .bearer_auth(&self.token);
-            if let Some(b) = &body {
-                rb = rb.json(b);
-            }
-            let r = into_resp(rb.send().await.unwrap()).await;
+            let r = arm_call(&self.emu, &self.token, method.clone(), path, body.clone()).await;
             if self.retry && (r.status == 429 || r.status == 503) {
                 assert!(Instant::now() < deadline, "still faulted: {}", r.text);
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -100,6 +76,31 @@ impl Arm {
 
     fn rg(&self, rg: &str) -> String {
         format!("subscriptions/{}/resourceGroups/{rg}", self.sub)
+    }
+
+    /// A deployment's path in `rg` (without the api-version).
+    fn deployment(&self, rg: &str, name: &str) -> String {
+        format!(
+            "{}/providers/Microsoft.Resources/deployments/{name}",
+            self.rg(rg)
+        )
+    }
+
+    fn scale_set(&self, rg: &str, name: &str) -> String {
+        format!(
+            "{}/providers/Microsoft.Compute/virtualMachineScaleSets/{name}",
+            self.rg(rg)
+        )
+    }
+
+    /// The group's resource listing.
+    async fn resources(&self, rg: &str) -> Resp {
+        self.call(
+            Method::GET,
+            &format!("{}/resources?{RG_V}", self.rg(rg)),
+            None,
+        )
+        .await
     }
 
     async fn group(&self, rg: &str) {
@@ -125,17 +126,6 @@ impl Arm {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
-}
-
-#[track_caller]
-fn arm_error(r: &Resp, status: u16, code: &str) -> String {
-    assert_eq!(r.status.as_u16(), status, "{}", r.text);
-    assert_eq!(r.body["error"]["code"], code, "{}", r.text);
-    assert!(r.headers.contains_key("x-ms-request-id"), "{:?}", r.headers);
-    r.body["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
 }
 
 fn header(r: &Resp, name: &str) -> String {
@@ -177,10 +167,7 @@ fn template() -> Value {
 async fn deploy(arm: &Arm, rg: &str, name: &str, prefix: &str) -> Resp {
     arm.call(
         Method::PUT,
-        &format!(
-            "{}/providers/Microsoft.Resources/deployments/{name}?{DEP_V}",
-            arm.rg(rg)
-        ),
+        &format!("{}?{DEP_V}", arm.deployment(rg, name)),
         Some(json!({"properties": {
             "mode": "Incremental",
             "template": template(),
@@ -249,8 +236,8 @@ async fn a_template_deployment_runs_to_succeeded() {
         .call(
             Method::GET,
             &format!(
-                "{}/providers/Microsoft.Resources/deployments/CMG-GraniteFalls/operations?{DEP_V}",
-                arm.rg("cmg-rg")
+                "{}/operations?{DEP_V}",
+                arm.deployment("cmg-rg", "CMG-GraniteFalls")
             ),
             None,
         )
@@ -340,23 +327,10 @@ async fn a_template_deployment_runs_to_succeeded() {
     // The group's listing holds the four, once each — also after deploying again.
     let again = deploy(&arm, "cmg-rg", "CMG-GraniteFalls", "GraniteFalls").await;
     assert_eq!(again.status, 200, "{}", again.text);
-    let listing = format!("{}/resources?{RG_V}", arm.rg("cmg-rg"));
-    let l = arm.call(Method::GET, &listing, None).await;
-    let mut types: Vec<String> = l.body["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["type"].as_str().unwrap().to_string())
-        .collect();
-    types.sort();
+    let l = arm.resources("cmg-rg").await;
     assert_eq!(
-        types,
-        [
-            "Microsoft.Compute/virtualMachineScaleSets",
-            "Microsoft.KeyVault/vaults",
-            "Microsoft.Network/publicIPAddresses",
-            "Microsoft.Storage/storageAccounts"
-        ]
+        resource_types(l.body["value"].as_array().unwrap()),
+        CMG_RESOURCE_TYPES
     );
     // A PUT while the same deployment runs is refused.
     let third = deploy(&arm, "cmg-rg", "CMG-GraniteFalls", "GraniteFalls").await;
@@ -437,10 +411,7 @@ async fn deployed_names_are_taken() {
     let g = arm
         .call(
             Method::GET,
-            &format!(
-                "{}/providers/Microsoft.Resources/deployments/twin?{DEP_V}",
-                arm.rg("other-rg")
-            ),
+            &format!("{}?{DEP_V}", arm.deployment("other-rg", "twin")),
             None,
         )
         .await;
@@ -506,10 +477,7 @@ async fn deployment_errors() {
     arm_error(&r, 400, "MissingApiVersionParameter");
     // A group that does not exist.
     let r = put(
-        format!(
-            "{}/providers/Microsoft.Resources/deployments/d1?{DEP_V}",
-            arm.rg("nope")
-        ),
+        format!("{}?{DEP_V}", arm.deployment("nope", "d1")),
         body(json!({})),
     )
     .await;
@@ -530,10 +498,7 @@ async fn a_scale_set_scales_and_powers_as_long_running_operations() {
     let arm = Arm::start(quick()).await;
     arm.group("cmg-rg").await;
     deployed(&arm, "cmg-rg", "CMG-Granite", "Granite").await;
-    let vmss = format!(
-        "{}/providers/Microsoft.Compute/virtualMachineScaleSets/Granite",
-        arm.rg("cmg-rg")
-    );
+    let vmss = arm.scale_set("cmg-rg", "Granite");
     let g = arm
         .call(Method::GET, &format!("{vmss}?{VMSS_V}"), None)
         .await;
@@ -830,22 +795,13 @@ async fn under_faults_and_latency_nothing_is_created_twice() {
     .await;
     arm.group("cmg-rg").await;
     deployed(&arm, "cmg-rg", "CMG-Fault", "Fault1").await;
-    let vmss = format!(
-        "{}/providers/Microsoft.Compute/virtualMachineScaleSets/Fault1",
-        arm.rg("cmg-rg")
-    );
+    let vmss = arm.scale_set("cmg-rg", "Fault1");
     let r = arm
         .call(Method::POST, &format!("{vmss}/deallocate?{VMSS_V}"), None)
         .await;
     assert_eq!(r.status, 202, "{}", r.text);
     arm.poll(&header(&r, "location"), |m| m.status == 200).await;
-    let l = arm
-        .call(
-            Method::GET,
-            &format!("{}/resources?{RG_V}", arm.rg("cmg-rg")),
-            None,
-        )
-        .await;
+    let l = arm.resources("cmg-rg").await;
     assert_eq!(l.body["value"].as_array().unwrap().len(), 4, "{}", l.text);
     let faulted = arm
         .emu
@@ -867,8 +823,8 @@ async fn under_faults_and_latency_nothing_is_created_twice() {
         .call(
             Method::GET,
             &format!(
-                "{}/providers/Microsoft.Resources/deployments/CMG-Fault/operations?{DEP_V}",
-                arm503.rg("cmg-rg")
+                "{}/operations?{DEP_V}",
+                arm503.deployment("cmg-rg", "CMG-Fault")
             ),
             None,
         )
@@ -879,13 +835,7 @@ async fn under_faults_and_latency_nothing_is_created_twice() {
         "{}",
         ops.text
     );
-    let l = arm503
-        .call(
-            Method::GET,
-            &format!("{}/resources?{RG_V}", arm503.rg("cmg-rg")),
-            None,
-        )
-        .await;
+    let l = arm503.resources("cmg-rg").await;
     assert_eq!(l.body["value"].as_array().unwrap().len(), 4, "{}", l.text);
 }
 
@@ -906,21 +856,12 @@ async fn deleting_the_group_takes_its_resources() {
     let loc = header(&d, "location");
     arm.poll(&loc, |r| r.status == 200).await;
     arm.group("cmg-rg").await;
-    let l = arm
-        .call(
-            Method::GET,
-            &format!("{}/resources?{RG_V}", arm.rg("cmg-rg")),
-            None,
-        )
-        .await;
+    let l = arm.resources("cmg-rg").await;
     assert_eq!(l.body["value"], json!([]), "{}", l.text);
     let g = arm
         .call(
             Method::GET,
-            &format!(
-                "{}/providers/Microsoft.Resources/deployments/CMG-Gone?{DEP_V}",
-                arm.rg("cmg-rg")
-            ),
+            &format!("{}?{DEP_V}", arm.deployment("cmg-rg", "CMG-Gone")),
             None,
         )
         .await;

@@ -9,15 +9,16 @@
 mod common;
 
 use base64::Engine as _;
-use comgmt_emulator::{EmulatorConfig, StateLocation};
-use common::{app_with_secret, into_resp, server_app, wait_for, Emu, Resp};
+use comgmt_emulator::EmulatorConfig;
+use common::{
+    arm_call, files_contain, resource_types, subscription, wait_for, Resp, Site, ARM_SCOPE,
+    CMG_RESOURCE_TYPES,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::path::Path;
+use std::ops::Deref;
 use std::time::Duration;
 
-const EXPIRY: &str = "2027-11-29T21:00:00Z";
-const CLIENT_APP_ID: &str = "5f0c3b1e-2a4d-4c6e-8f10-1a2b3c4d5e6f";
 const NAME: &str = "GraniteFalls.contoso.com";
 const GROUP: &str = "CMG-RG";
 const CONTRIBUTOR: &str = "b24988ac-6180-42a0-ab88-20f7cdc24c7c";
@@ -41,80 +42,38 @@ fn pfx(cn: &str, password: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(ks.writer(password).write().unwrap())
 }
 
+/// A site (`common::Site`) with its Azure side: an ARM token, the subscription and the
+/// resource group, and the cloud service registered in the AdminService.
 struct Lab {
-    emu: Emu,
-    admin: String,
+    site: Site,
     arm: String,
     sub: String,
-    sp_id: String,
-    server_app_id: String,
     service_id: Value,
-    dir: tempfile::TempDir,
-    /// Every reply body, to prove no secret came back.
-    replies: std::sync::Mutex<Vec<String>>,
 }
 
-async fn token(emu: &Emu, scope: &str) -> String {
-    let r = emu
-        .form(
-            &emu.token_url(),
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", "cm-console"),
-                ("client_secret", "s"),
-                ("scope", scope),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.body["access_token"].as_str().unwrap().to_string()
+/// The site's AdminService calls, emulator and files read as the lab's own.
+impl Deref for Lab {
+    type Target = Site;
+    fn deref(&self) -> &Site {
+        &self.site
+    }
 }
 
 /// A site with its Entra apps and Azure service registered, and the resource group.
 async fn lab() -> Lab {
-    let dir = tempfile::tempdir().unwrap();
-    let handle = comgmt_emulator::start(EmulatorConfig {
-        state: StateLocation::File(dir.path().join("emulator.sqlite")),
-        tls_cert_out: Some(dir.path().join("ca.pem")),
-        log_dir: Some(dir.path().join("logs")),
+    let site = Site::start(EmulatorConfig {
         arm_delay: Duration::from_millis(300),
         ..EmulatorConfig::default()
     })
-    .await
-    .unwrap();
-    let root = reqwest::Certificate::from_pem(handle.ca_pem().unwrap()).unwrap();
-    let http = reqwest::Client::builder()
-        .add_root_certificate(root)
-        .build()
-        .unwrap();
-    let mut emu = Emu {
-        handle,
-        http,
-        token: String::new(),
-    };
-    emu.token = emu.client_token("test-client", "test-secret").await;
-    let (app, sp, secret) = app_with_secret(&emu, server_app(emu.handle.tenant_id())).await;
-    let uri = app["identifierUris"][0].as_str().unwrap().to_string();
-    let admin = token(&emu, &format!("{uri}/.default")).await;
-    let arm = token(&emu, "https://management.azure.com/.default").await;
+    .await;
+    let arm = site.emu.app_token("cm-console", ARM_SCOPE).await;
+    let sub = subscription(&site.emu, &arm).await;
     let mut lab = Lab {
-        emu,
-        admin,
+        site,
         arm,
-        sub: String::new(),
-        sp_id: sp["id"].as_str().unwrap().to_string(),
-        server_app_id: app["appId"].as_str().unwrap().to_string(),
+        sub,
         service_id: Value::Null,
-        dir,
-        replies: Default::default(),
     };
-    let r = lab
-        .arm_call(Method::GET, "subscriptions?api-version=2021-04-01", None)
-        .await;
-    lab.sub = r.body["value"][0]["subscriptionId"]
-        .as_str()
-        .unwrap()
-        .to_string();
     let r = lab
         .arm_call(
             Method::PUT,
@@ -123,7 +82,8 @@ async fn lab() -> Lab {
         )
         .await;
     assert!(r.status.is_success(), "{}", r.text);
-    lab.service_id = lab.register(&secret).await;
+    let secret = lab.secret.clone();
+    lab.service_id = lab.register(&secret, json!({})).await.3["ID"].clone();
     lab
 }
 
@@ -133,69 +93,7 @@ impl Lab {
     }
 
     async fn arm_call(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
-        let mut rb = self
-            .emu
-            .http
-            .request(method, self.emu.url(path))
-            .bearer_auth(&self.arm);
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        into_resp(rb.send().await.unwrap()).await
-    }
-
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
-        let mut rb = self
-            .emu
-            .http
-            .request(method, self.emu.url(&format!("AdminService/wmi/{path}")))
-            .bearer_auth(&self.admin);
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        let r = into_resp(rb.send().await.unwrap()).await;
-        self.replies.lock().unwrap().push(r.text.clone());
-        r
-    }
-
-    async fn created(&self, class: &str, body: Value) -> Value {
-        let r = self.call(Method::POST, class, Some(body)).await;
-        assert_eq!(r.status, 201, "{class}: {}", r.text);
-        r.body
-    }
-
-    /// Tenant, server app, client app and the Azure service; answers the service's ID.
-    async fn register(&self, secret: &str) -> Value {
-        let tid = self.emu.handle.tenant_id();
-        let tenant = self
-            .created(
-                "SMS_AAD_Tenant_Ex",
-                json!({"Name": "Comgmt Lab", "TenantID": tid}),
-            )
-            .await;
-        let server = self
-            .created(
-                "SMS_AAD_Application_Ex",
-                json!({"Name": "Cloud Management web app", "ClientID": self.server_app_id,
-                       "TenantDB_ID": tenant["ID"], "IdentifierUri": format!("api://{tid}/ConfigMgrService"),
-                       "IsClientApp": false, "SecretKey": secret, "SecretKeyExpiry": EXPIRY}),
-            )
-            .await;
-        let client = self
-            .created(
-                "SMS_AAD_Application_Ex",
-                json!({"Name": "Cloud Management native client app", "ClientID": CLIENT_APP_ID,
-                       "TenantDB_ID": tenant["ID"], "IsClientApp": true}),
-            )
-            .await;
-        let service = self
-            .created(
-                "SMS_Azure_CloudService",
-                json!({"Name": "My cloud management service", "ServerAppDB_ID": server["ID"],
-                       "ClientAppDB_ID": client["ID"]}),
-            )
-            .await;
-        service["ID"].clone()
+        arm_call(&self.emu, &self.arm, method, path, body).await
     }
 
     async fn grant_contributor(&self) {
@@ -209,12 +107,23 @@ impl Lab {
                 ),
                 Some(json!({"properties": {
                     "roleDefinitionId": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{CONTRIBUTOR}", self.sub),
-                    "principalId": self.sp_id,
+                    "principalId": self.sp["id"],
                     "principalType": "ServicePrincipal",
                 }})),
             )
             .await;
         assert_eq!(r.status, 201, "{}", r.text);
+    }
+
+    /// Call a CMG method (`{key}/AdminService.Stop`, …) and assert it was accepted.
+    async fn invoke(&self, path: &str) {
+        let r = self.call(Method::POST, path, Some(json!({}))).await;
+        assert_eq!(
+            (r.status.as_u16(), &r.body["ReturnValue"]),
+            (201, &json!(0)),
+            "{}",
+            r.text
+        );
     }
 
     /// The create body the stdlib's `cmg::ensure` sends (gateway.rs).
@@ -249,11 +158,9 @@ impl Lab {
     /// The row as `cmg::ensure` finds it.
     async fn find(&self) -> Option<Value> {
         let r = self
-            .call(
-                Method::GET,
-                &format!("{CLASS}?$filter=Name eq '{NAME}' and ServiceType eq 'CloudProxyService'"),
-                None,
-            )
+            .get(&format!(
+                "{CLASS}?$filter=Name eq '{NAME}' and ServiceType eq 'CloudProxyService'"
+            ))
             .await;
         assert_eq!(r.status, 200, "{}", r.text);
         r.body["value"][0]
@@ -294,27 +201,6 @@ impl Lab {
         assert_eq!(r.status, 200, "{}", r.text);
         r.body
     }
-}
-
-/// Every file under `dir` holding `needle`.
-fn files_contain(dir: &Path, needle: &str) -> Vec<String> {
-    let mut hits = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if std::fs::read(&p)
-                .unwrap_or_default()
-                .windows(needle.len())
-                .any(|w| w == needle.as_bytes())
-            {
-                hits.push(p.display().to_string());
-            }
-        }
-    }
-    hits
 }
 
 #[tokio::test]
@@ -372,22 +258,7 @@ async fn a_cmg_is_deployed_scaled_stopped_started_recertified_and_deleted() {
     );
 
     // The four Azure resources, and the public IP's name.
-    let mut types: Vec<String> = lab
-        .resources()
-        .await
-        .iter()
-        .map(|r| r["type"].as_str().unwrap_or_default().to_string())
-        .collect();
-    types.sort();
-    assert_eq!(
-        types,
-        [
-            "Microsoft.Compute/virtualMachineScaleSets",
-            "Microsoft.KeyVault/vaults",
-            "Microsoft.Network/publicIPAddresses",
-            "Microsoft.Storage/storageAccounts"
-        ]
-    );
+    assert_eq!(resource_types(&lab.resources().await), CMG_RESOURCE_TYPES);
     let ip = lab
         .arm_call(
             Method::GET,
@@ -405,22 +276,14 @@ async fn a_cmg_is_deployed_scaled_stopped_started_recertified_and_deleted() {
     );
 
     // What cannot be written.
-    let r = lab
-        .call(Method::PATCH, &key, Some(json!({"NumberOfInstances": 17})))
-        .await;
-    assert_eq!(r.status, 400, "{}", r.text);
-    let r = lab
-        .call(Method::PATCH, &key, Some(json!({"Region": "eastus"})))
-        .await;
-    assert_eq!(r.status, 400, "{}", r.text);
-    let r = lab
-        .call(
-            Method::PATCH,
-            &key,
-            Some(json!({"ServiceThumbprint": "AB"})),
-        )
-        .await;
-    assert_eq!(r.status, 400, "{}", r.text);
+    for body in [
+        json!({"NumberOfInstances": 17}),
+        json!({"Region": "eastus"}),
+        json!({"ServiceThumbprint": "AB"}),
+    ] {
+        let r = lab.patch(&key, body.clone()).await;
+        assert_eq!(r.status, 400, "{body}: {}", r.text);
+    }
     let r = lab
         .call(Method::PATCH, &key, Some(json!({"Region": "WestUS"})))
         .await;
@@ -445,33 +308,10 @@ async fn a_cmg_is_deployed_scaled_stopped_started_recertified_and_deleted() {
     assert_eq!(lab.scale_set().await["sku"]["capacity"], 2);
 
     // Stop, then start.
-    let r = lab
-        .call(
-            Method::POST,
-            &format!("{key}/AdminService.Stop"),
-            Some(json!({})),
-        )
-        .await;
-    assert_eq!(
-        (r.status.as_u16(), &r.body["ReturnValue"]),
-        (201, &json!(0)),
-        "{}",
-        r.text
-    );
+    lab.invoke(&format!("{key}/AdminService.Stop")).await;
     lab.wait_state(5).await;
-    let r = lab
-        .call(
-            Method::POST,
-            &format!("{CLASS}/{id}/AdminService.Start"),
-            Some(json!({})),
-        )
+    lab.invoke(&format!("{CLASS}/{id}/AdminService.Start"))
         .await;
-    assert_eq!(
-        (r.status.as_u16(), &r.body["ReturnValue"]),
-        (201, &json!(0)),
-        "{}",
-        r.text
-    );
     lab.wait_state(0).await;
 
     // A renewed certificate for the same name replaces it; another case is refused.
@@ -572,19 +412,7 @@ async fn a_server_app_without_contributor_fails_naming_authorization_failed() {
     // With the role, Start deploys it.
     lab.grant_contributor().await;
     let key = format!("{CLASS}({})", row["AzureServiceID"]);
-    let r = lab
-        .call(
-            Method::POST,
-            &format!("{key}/AdminService.Start"),
-            Some(json!({})),
-        )
-        .await;
-    assert_eq!(
-        (r.status.as_u16(), &r.body["ReturnValue"]),
-        (201, &json!(0)),
-        "{}",
-        r.text
-    );
+    lab.invoke(&format!("{key}/AdminService.Start")).await;
     let ready = lab.wait_state(0).await;
     assert!(ready["DeploymentId"].is_string());
 }

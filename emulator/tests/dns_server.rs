@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{into_resp, Emu};
+use common::{into_resp, subscription, Emu, ARM_SCOPE};
 use hickory_proto::op::{Message, Query, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
 use reqwest::Method;
@@ -38,32 +38,8 @@ async fn ask(emu: &Emu, name: &str, qtype: RecordType) -> Message {
 async fn a_cname_written_over_arm_is_served_until_deleted() {
     let emu = Emu::start().await;
     assert!(emu.handle.dns_addr().ip().is_loopback());
-    let token = emu
-        .form(
-            &emu.token_url(),
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", "arm-client"),
-                ("client_secret", "s"),
-                ("scope", "https://management.azure.com/.default"),
-            ],
-        )
-        .await
-        .body["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let subs = emu
-        .http
-        .get(emu.url("subscriptions?api-version=2021-04-01"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    let sub = into_resp(subs).await.body["value"][0]["subscriptionId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = emu.app_token("arm-client", ARM_SCOPE).await;
+    let sub = subscription(&emu, &token).await;
     let group = format!("subscriptions/{sub}/resourcegroups/dns-rg");
     let zone = format!("{group}/providers/Microsoft.Network/dnsZones/contoso.com");
     let record = format!("{zone}/CNAME/GraniteFalls?api-version=2018-05-01");

@@ -8,207 +8,74 @@
 
 mod common;
 
-use comgmt_emulator::{EmulatorConfig, StateLocation, UdxWording};
+use comgmt_emulator::{EmulatorConfig, UdxWording};
 use common::{
-    app_with_secret, grant_graph_role, into_resp, server_app, wait_for, Emu, Resp,
-    DIRECTORY_READ_ALL,
+    files_contain, grant_graph_role, wait_for, Emu, Site, CLIENT_APP_ID, DIRECTORY_READ_ALL, EXPIRY,
 };
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::path::Path;
 
-const EXPIRY: &str = "2027-11-29T21:00:00Z";
-const CLIENT_APP_ID: &str = "5f0c3b1e-2a4d-4c6e-8f10-1a2b3c4d5e6f";
-
-/// A site on an HTTPS emulator with its state in a file, a server app registered in
-/// Entra with a secret and Directory.Read.All, and a token for the AdminService.
-struct Site {
-    emu: Emu,
-    admin: String,
-    server_app_id: String,
-    secret: String,
-    dir: tempfile::TempDir,
-}
-
+/// A site (`common::Site`) whose server app also holds Directory.Read.All, which user
+/// discovery needs.
 async fn site() -> Site {
     site_with(UdxWording::default()).await
 }
 
 async fn site_with(udx_wording: UdxWording) -> Site {
-    let dir = tempfile::tempdir().unwrap();
-    let ca = dir.path().join("ca.pem");
-    let handle = comgmt_emulator::start(EmulatorConfig {
-        state: StateLocation::File(dir.path().join("emulator.sqlite")),
-        tls_cert_out: Some(ca.clone()),
-        log_dir: Some(dir.path().join("logs")),
+    let s = Site::start(EmulatorConfig {
         udx_wording,
         ..EmulatorConfig::default()
     })
-    .await
-    .unwrap();
-    let root = reqwest::Certificate::from_pem(handle.ca_pem().unwrap()).unwrap();
-    let http = reqwest::Client::builder()
-        .add_root_certificate(root)
-        .build()
-        .unwrap();
-    let mut emu = Emu {
-        handle,
-        http,
-        token: String::new(),
-    };
-    emu.token = emu.client_token("test-client", "test-secret").await;
-    let (app, sp, secret) = app_with_secret(&emu, server_app(emu.handle.tenant_id())).await;
-    grant_graph_role(&emu, &sp, DIRECTORY_READ_ALL).await;
-    let uri = app["identifierUris"][0].as_str().unwrap().to_string();
-    let r = emu
-        .form(
-            &emu.token_url(),
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", "cm-console"),
-                ("client_secret", "s"),
-                ("scope", &format!("{uri}/.default")),
-            ],
-        )
-        .await;
-    let admin = r.body["access_token"].as_str().unwrap().to_string();
-    Site {
-        emu,
-        admin,
-        server_app_id: app["appId"].as_str().unwrap().to_string(),
+    .await;
+    grant_graph_role(&s.emu, &s.sp, DIRECTORY_READ_ALL).await;
+    s
+}
+
+/// Tenant, server app (with `secret`), client app and a cloud service with user
+/// discovery on.
+async fn register(s: &Site, secret: &str) -> (Value, Value, Value, Value) {
+    s.register(
         secret,
-        dir,
-    }
+        json!({"EnableUserDiscovery": true, "UserDiscoverySchedule": "000A470000100038"}),
+    )
+    .await
 }
 
-impl Site {
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        headers: &[(&str, &str)],
-    ) -> Resp {
-        let mut rb = self
-            .emu
-            .http
-            .request(method, self.emu.url(&format!("AdminService/wmi/{path}")))
-            .bearer_auth(&self.admin);
-        for (k, v) in headers {
-            rb = rb.header(*k, *v);
-        }
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        into_resp(rb.send().await.unwrap()).await
-    }
-    async fn get(&self, path: &str) -> Resp {
-        self.call(Method::GET, path, None, &[]).await
-    }
-    async fn post(&self, path: &str, body: Value) -> Resp {
-        self.call(Method::POST, path, Some(body), &[]).await
-    }
-    async fn patch(&self, path: &str, body: Value) -> Resp {
-        self.call(Method::PATCH, path, Some(body), &[]).await
-    }
-    async fn created(&self, class: &str, body: Value) -> Value {
-        let r = self.post(class, body).await;
-        assert_eq!(r.status, 201, "{class}: {}", r.text);
-        r.body
-    }
-
-    /// Tenant, server app (with the secret), client app and the cloud service.
-    async fn register(&self, secret: &str) -> (Value, Value, Value, Value) {
-        let tid = self.emu.handle.tenant_id();
-        let tenant = self
-            .created(
-                "SMS_AAD_Tenant_Ex",
-                json!({"Name": "Comgmt Lab", "TenantID": tid}),
-            )
-            .await;
-        let server = self
-            .created(
-                "SMS_AAD_Application_Ex",
-                json!({"Name": "Cloud Management web app", "ClientID": self.server_app_id,
-                       "TenantDB_ID": tenant["ID"], "IdentifierUri": format!("api://{tid}/ConfigMgrService"),
-                       "IsClientApp": false, "SecretKey": secret, "SecretKeyExpiry": EXPIRY}),
-            )
-            .await;
-        let client = self
-            .created(
-                "SMS_AAD_Application_Ex",
-                json!({"Name": "Cloud Management native client app", "ClientID": CLIENT_APP_ID,
-                       "TenantDB_ID": tenant["ID"], "IsClientApp": true}),
-            )
-            .await;
-        let service = self
-            .created(
-                "SMS_Azure_CloudService",
-                json!({"Name": "My cloud management service", "ServerAppDB_ID": server["ID"],
-                       "ClientAppDB_ID": client["ID"], "EnableUserDiscovery": true,
-                       "UserDiscoverySchedule": "000A470000100038"}),
-            )
-            .await;
-        (tenant, server, client, service)
-    }
-
-    /// Run discovery and wait for its end; answers the cloud service row.
-    async fn discover(&self, service: &Value) -> Value {
-        let path = format!(
-            "SMS_Azure_CloudService({})/AdminService.RunUserDiscovery",
-            service["ID"]
-        );
-        let r = self.post(&path, json!({"Full": true})).await;
-        assert_eq!(
-            (r.status.as_u16(), &r.body["ReturnValue"]),
-            (201, &json!(0)),
-            "{}",
-            r.text
-        );
-        let key = format!("SMS_Azure_CloudService({})", service["ID"]);
-        wait_for(60, "discovery to end", || async {
-            let r = self.get(&key).await;
-            let row = r.body["value"][0].clone();
-            (row["LastUserDiscoveryStatus"] != "Running").then_some(row)
-        })
-        .await
-    }
-
-    fn log(&self) -> String {
-        let path = self
-            .emu
-            .handle
-            .log_dir()
-            .join("SMS_AZUREAD_DISCOVERY_AGENT.log");
-        std::fs::read_to_string(path).unwrap_or_default()
-    }
+/// Run discovery and wait for its end; answers the cloud service row.
+async fn discover(s: &Site, service: &Value) -> Value {
+    let path = format!(
+        "SMS_Azure_CloudService({})/AdminService.RunUserDiscovery",
+        service["ID"]
+    );
+    let r = s.post(&path, json!({"Full": true})).await;
+    assert_eq!(
+        (r.status.as_u16(), &r.body["ReturnValue"]),
+        (201, &json!(0)),
+        "{}",
+        r.text
+    );
+    let key = format!("SMS_Azure_CloudService({})", service["ID"]);
+    wait_for(60, "discovery to end", || async {
+        let r = s.get(&key).await;
+        let row = r.body["value"][0].clone();
+        (row["LastUserDiscoveryStatus"] != "Running").then_some(row)
+    })
+    .await
 }
 
-/// Every byte of the state (database, WAL) and the log folder.
-fn files_contain(dir: &Path, needle: &str) -> Vec<String> {
-    let mut hits = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if std::fs::read(&p)
-                .unwrap_or_default()
-                .windows(needle.len())
-                .any(|w| w == needle.as_bytes())
-            {
-                hits.push(p.display().to_string());
-            }
-        }
-    }
-    hits
+fn discovery_log(s: &Site) -> String {
+    let path = s
+        .emu
+        .handle
+        .log_dir()
+        .join("SMS_AZUREAD_DISCOVERY_AGENT.log");
+    std::fs::read_to_string(path).unwrap_or_default()
 }
 
 #[tokio::test]
 async fn creates_reads_patches_and_deletes_rows() {
     let s = site().await;
-    let (tenant, server, client, service) = s.register(&s.secret).await;
+    let (tenant, server, client, service) = register(&s, &s.secret).await;
     assert!(tenant["ID"].is_i64() && tenant["LastUpdateTime"].is_string());
     assert_eq!(server["TenantID"], s.emu.handle.tenant_id());
     assert_eq!(server["SecretKey"], Value::Null);
@@ -258,7 +125,7 @@ async fn creates_reads_patches_and_deletes_rows() {
     let r = s.patch(&key, json!({"ID": 5})).await;
     assert_eq!(r.status, 400, "{}", r.text);
     let r = s
-        .call(
+        .call_with(
             Method::PATCH,
             &key,
             Some(json!({"Name": "x"})),
@@ -267,7 +134,7 @@ async fn creates_reads_patches_and_deletes_rows() {
         .await;
     assert_eq!(r.status, 412, "{}", r.text);
     let r = s
-        .call(
+        .call_with(
             Method::PATCH,
             &format!("SMS_AAD_Application_Ex/{}", client["ID"]),
             Some(json!({"Name": "y"})),
@@ -277,20 +144,19 @@ async fn creates_reads_patches_and_deletes_rows() {
     assert_eq!(r.status, 200, "{}", r.text);
 
     // A row in use cannot go; the service can, then its apps.
-    let r = s.call(Method::DELETE, &key, None, &[]).await;
+    let r = s.call(Method::DELETE, &key, None).await;
     assert_eq!(r.status, 409, "{}", r.text);
     let r = s
         .call(
             Method::DELETE,
             &format!("SMS_Azure_CloudService({})", service["ID"]),
             None,
-            &[],
         )
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
-    let r = s.call(Method::DELETE, &key, None, &[]).await;
+    let r = s.call(Method::DELETE, &key, None).await;
     assert_eq!(r.status, 204, "{}", r.text);
-    let r = s.call(Method::DELETE, &key, None, &[]).await;
+    let r = s.call(Method::DELETE, &key, None).await;
     assert_eq!(r.status, 404, "{}", r.text);
 
     // Keys are never reused.
@@ -332,9 +198,9 @@ async fn the_site_server_and_its_management_point_are_seeded() {
 #[tokio::test]
 async fn discovery_publishes_the_tenant_s_users_and_the_secret_never_leaks() {
     let s = site().await;
-    let (_, server, _, service) = s.register(&s.secret).await;
-    let row = s.discover(&service).await;
-    let log = s.log();
+    let (_, server, _, service) = register(&s, &s.secret).await;
+    let row = discover(&s, &service).await;
+    let log = discovery_log(&s);
     assert_eq!(row["LastUserDiscoveryStatus"], "Succeeded", "{log}");
     assert_eq!(row["LastUserDiscoveryCount"], 25);
     assert!(row["LastUserDiscoveryTime"].is_string());
@@ -361,7 +227,7 @@ async fn discovery_publishes_the_tenant_s_users_and_the_secret_never_leaks() {
     assert!(log.contains("\r\n"));
 
     // A second run upserts: still 25 rows.
-    let row = s.discover(&service).await;
+    let row = discover(&s, &service).await;
     assert_eq!(row["LastUserDiscoveryStatus"], "Succeeded");
     let r = s.get("SMS_R_User?$top=100").await;
     assert_eq!(r.body["value"].as_array().map(Vec::len), Some(25));
@@ -385,9 +251,9 @@ async fn discovery_publishes_the_tenant_s_users_and_the_secret_never_leaks() {
 #[tokio::test]
 async fn a_wrong_secret_fails_with_the_aadsts_text_in_the_log() {
     let s = site().await;
-    let (_, server, _, service) = s.register("not-the-secret").await;
-    let row = s.discover(&service).await;
-    let log = s.log();
+    let (_, server, _, service) = register(&s, "not-the-secret").await;
+    let row = discover(&s, &service).await;
+    let log = discovery_log(&s);
     assert_eq!(row["LastUserDiscoveryStatus"], "Failed", "{log}");
     assert!(log.contains("AADSTS7000215"), "{log}");
     assert!(!log.contains("Successfully published UDX"), "{log}");
@@ -407,14 +273,19 @@ async fn a_wrong_secret_fails_with_the_aadsts_text_in_the_log() {
         "{}",
         r.text
     );
-    let row = s.discover(&service).await;
-    assert_eq!(row["LastUserDiscoveryStatus"], "Succeeded", "{}", s.log());
+    let row = discover(&s, &service).await;
+    assert_eq!(
+        row["LastUserDiscoveryStatus"],
+        "Succeeded",
+        "{}",
+        discovery_log(&s)
+    );
 }
 
 #[tokio::test]
 async fn discovery_says_so_when_it_is_off() {
     let s = site().await;
-    let (_, _, _, service) = s.register(&s.secret).await;
+    let (_, _, _, service) = register(&s, &s.secret).await;
     let key = format!("SMS_Azure_CloudService({})", service["ID"]);
     let r = s.patch(&key, json!({"EnableUserDiscovery": false})).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -439,12 +310,15 @@ async fn discovery_says_so_when_it_is_off() {
 async fn the_microsoft_entra_wording_is_configurable() {
     let s = site_with(UdxWording::MicrosoftEntra).await;
     assert_eq!(s.emu.handle.log_dir(), s.dir.path().join("logs"));
-    let (_, _, _, service) = s.register(&s.secret).await;
-    let row = s.discover(&service).await;
-    assert_eq!(row["LastUserDiscoveryStatus"], "Succeeded", "{}", s.log());
-    assert!(s
-        .log()
-        .contains("Successfully published UDX for Microsoft Entra users"));
+    let (_, _, _, service) = register(&s, &s.secret).await;
+    let row = discover(&s, &service).await;
+    assert_eq!(
+        row["LastUserDiscoveryStatus"],
+        "Succeeded",
+        "{}",
+        discovery_log(&s)
+    );
+    assert!(discovery_log(&s).contains("Successfully published UDX for Microsoft Entra users"));
 }
 
 #[tokio::test]

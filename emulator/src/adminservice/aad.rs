@@ -106,14 +106,14 @@ pub const SMS_AZURE_CLOUDSERVICE: WmiClass = WmiClass {
 pub const FIRST_USER_RESOURCE_ID: i64 = 2063597569;
 
 /// Users, as discovery writes them; maintained by the site only.
-pub const SMS_R_USER: WmiClass = WmiClass {
-    name: "SMS_R_User",
-    key: "ResourceID",
-    key_kind: KeyKind::Assigned {
+pub const SMS_R_USER: WmiClass = WmiClass::read_only(
+    "SMS_R_User",
+    "ResourceID",
+    KeyKind::Assigned {
         first: FIRST_USER_RESOURCE_ID,
     },
-    natural_key: &["AADUserID"],
-    props: &[
+    &["AADUserID"],
+    &[
         ro("ResourceID", Ty::Int),
         ro("Name", Ty::Str),
         ro("UserPrincipalName", Ty::Str),
@@ -123,13 +123,7 @@ pub const SMS_R_USER: WmiClass = WmiClass {
         ro("FullUserName", Ty::Str),
         ro("Mail", Ty::Str),
     ],
-    writable: false,
-    on_create: None,
-    on_update: None,
-    on_delete: None,
-    on_read: None,
-    methods: &[],
-};
+);
 
 fn bad(message: impl Into<String>) -> AdminError {
     AdminError::new(StatusCode::BAD_REQUEST, message)

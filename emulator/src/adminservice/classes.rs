@@ -136,6 +136,30 @@ impl crate::odata::Schema for WmiClass {
 }
 
 impl WmiClass {
+    /// A class the site fills itself: served for reads only, with no hooks and no
+    /// methods.
+    pub const fn read_only(
+        name: &'static str,
+        key: &'static str,
+        key_kind: KeyKind,
+        natural_key: &'static [&'static str],
+        props: &'static [Prop],
+    ) -> WmiClass {
+        WmiClass {
+            name,
+            key,
+            key_kind,
+            natural_key,
+            props,
+            writable: false,
+            on_create: None,
+            on_update: None,
+            on_delete: None,
+            on_read: None,
+            methods: &[],
+        }
+    }
+
     /// The store collection holding this class's instances.
     pub fn collection(&self) -> String {
         format!("wmi:{}", self.name)

@@ -181,34 +181,22 @@ mod tests {
     #[test]
     fn states_follow_the_deployment() {
         let row = json!({});
-        assert_eq!(
-            state(&row, progress("Running", "starting", "Creating")).0,
-            PROVISIONING
-        );
-        assert_eq!(
-            state(&row, progress("Succeeded", "running", "Succeeded")).0,
-            READY
-        );
-        assert_eq!(
-            state(&row, progress("Succeeded", "running", "Updating")).0,
-            UPGRADING
-        );
-        assert_eq!(
-            state(&row, progress("Succeeded", "deallocating", "Succeeded")).0,
-            STOPPING
-        );
-        assert_eq!(
-            state(&row, progress("Succeeded", "deallocated", "Succeeded")).0,
-            STOPPED
-        );
-        assert_eq!(
-            state(&row, progress("Succeeded", "starting", "Succeeded")).0,
-            STARTING
-        );
-        assert_eq!(
-            state(&row, progress("Deleting", "running", "Deleting")).0,
-            DELETING
-        );
+        // (deployment, power, provisioning) → the CMG's state.
+        for (dep, power, prov, want) in [
+            ("Running", "starting", "Creating", PROVISIONING),
+            ("Succeeded", "running", "Succeeded", READY),
+            ("Succeeded", "running", "Updating", UPGRADING),
+            ("Succeeded", "deallocating", "Succeeded", STOPPING),
+            ("Succeeded", "deallocated", "Succeeded", STOPPED),
+            ("Succeeded", "starting", "Succeeded", STARTING),
+            ("Deleting", "running", "Deleting", DELETING),
+        ] {
+            assert_eq!(
+                state(&row, progress(dep, power, prov)).0,
+                want,
+                "{dep} {power} {prov}"
+            );
+        }
         let (s, d) = state(&row, progress("Failed", "running", "Succeeded"));
         assert_eq!(
             (s, d.as_str()),

@@ -16,12 +16,12 @@ pub const SITE_SERVER: &str = "CM01.comgmtlab.local";
 /// Source: MicrosoftDocs/memdocs:memdocs/configmgr/develop/reference/core/servers/configure/sms_site-server-wmi-class.md
 /// (properties); the key lookup `SMS_Site('ABC')` and envelope: how public scripts
 /// call it (microsoft/configmgr-hub samples/CommonFunctions.ps1).
-pub const SMS_SITE: WmiClass = WmiClass {
-    name: "SMS_Site",
-    key: "SiteCode",
-    key_kind: KeyKind::Given,
-    natural_key: &[],
-    props: &[
+pub const SMS_SITE: WmiClass = WmiClass::read_only(
+    "SMS_Site",
+    "SiteCode",
+    KeyKind::Given,
+    &[],
+    &[
         ro("BuildNumber", Ty::Int),
         ro("InstallDir", Ty::Str),
         ro("ReportingSiteCode", Ty::Str),
@@ -34,13 +34,7 @@ pub const SMS_SITE: WmiClass = WmiClass {
         ro("Type", Ty::Int),
         ro("Version", Ty::Str),
     ],
-    writable: false,
-    on_create: None,
-    on_update: None,
-    on_delete: None,
-    on_read: None,
-    methods: &[],
-};
+);
 
 /// `SMS_SCI_SysResUse`: one row per site system role.
 /// Source: MicrosoftDocs/memdocs:memdocs/configmgr/develop/reference/core/servers/configure/sms_sci_sysresuse-server-wmi-class.md
@@ -48,12 +42,12 @@ pub const SMS_SITE: WmiClass = WmiClass {
 /// the WMI class's key is several properties together and how the AdminService
 /// addresses one row is UNCONFIRMED (callers filter by `RoleName` and `SiteCode`,
 /// api-surface.md §0.2).
-pub const SMS_SCI_SYSRESUSE: WmiClass = WmiClass {
-    name: "SMS_SCI_SysResUse",
-    key: "ItemName",
-    key_kind: KeyKind::Given,
-    natural_key: &[],
-    props: &[
+pub const SMS_SCI_SYSRESUSE: WmiClass = WmiClass::read_only(
+    "SMS_SCI_SysResUse",
+    "ItemName",
+    KeyKind::Given,
+    &[],
+    &[
         ro("FileType", Ty::Int),
         ro("ItemName", Ty::Str),
         ro("ItemType", Ty::Str),
@@ -69,13 +63,7 @@ pub const SMS_SCI_SYSRESUSE: WmiClass = WmiClass {
         ro("SslState", Ty::Int),
         ro("Type", Ty::Int),
     ],
-    writable: false,
-    on_create: None,
-    on_update: None,
-    on_delete: None,
-    on_read: None,
-    methods: &[],
-};
+);
 
 fn site() -> Value {
     json!({

@@ -88,6 +88,19 @@ fn writable(class: &WmiClass) -> Result<(), AdminError> {
     }
 }
 
+/// The row a PATCH or DELETE (`verb`) addresses: a key and no method, in a class the
+/// AdminService writes.
+fn row_to_write<'a>(t: &'a Target, verb: &str) -> Result<&'a String, AdminError> {
+    let (Some(key), None) = (&t.key, &t.method) else {
+        return Err(AdminError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("The requested resource does not support http method '{verb}'."),
+        ));
+    };
+    writable(t.class)?;
+    Ok(key)
+}
+
 pub async fn post(State(st): State<Shared>, uri: Uri, body: Bytes) -> Response {
     let done = parse_target(rest_of(&uri)).and_then(|t| {
         let given = body_object(&body)?;
@@ -170,13 +183,7 @@ pub async fn patch(
     body: Bytes,
 ) -> Response {
     let done = parse_target(rest_of(&uri)).and_then(|t| {
-        let (Some(key), None) = (&t.key, &t.method) else {
-            return Err(AdminError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "The requested resource does not support http method 'PATCH'.",
-            ));
-        };
-        writable(t.class)?;
+        let key = row_to_write(&t, "PATCH")?;
         let changes = checked(t.class, body_object(&body)?)?;
         update(&st, t.class, key, &headers, changes)
     });
@@ -221,13 +228,7 @@ fn update(
 
 pub async fn delete(State(st): State<Shared>, uri: Uri) -> Response {
     let done = parse_target(rest_of(&uri)).and_then(|t| {
-        let (Some(key), None) = (&t.key, &t.method) else {
-            return Err(AdminError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "The requested resource does not support http method 'DELETE'.",
-            ));
-        };
-        writable(t.class)?;
+        let key = row_to_write(&t, "DELETE")?;
         let class = t.class;
         st.store.write(|db| {
             let current =

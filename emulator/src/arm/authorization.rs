@@ -20,7 +20,7 @@
 //! that is not a GUID (`InvalidRoleAssignmentId`) are UNCONFIRMED.
 
 use super::dispatch::{method_not_allowed, Req};
-use super::errors::{ArmError, ArmResult};
+use super::errors::{json_body, ArmError, ArmResult};
 use super::resource_groups::kind_is as is;
 use super::roles::{self, ASSIGNMENTS};
 use axum::http::{Method, StatusCode};
@@ -154,12 +154,7 @@ fn put(r: &Req<'_>, scope: &str, sub: &str, name: &str) -> ArmResult<Response> {
             format!("The role assignment ID '{name}' is not valid. The role assignment ID must be a GUID."),
         ));
     }
-    let body: Value = serde_json::from_slice(r.body).map_err(|e| {
-        bad(
-            "InvalidRequestContent",
-            format!("The request content was invalid and could not be deserialized: '{e}'."),
-        )
-    })?;
+    let body = json_body(r.body)?;
     let p = &body["properties"];
     let (Some(role_id), Some(principal)) =
         (p["roleDefinitionId"].as_str(), p["principalId"].as_str())

@@ -20,6 +20,7 @@
 //! are the resource providers' as clients meet them — their texts are UNCONFIRMED.
 
 use super::errors::{ArmError, ArmResult};
+use super::lro::iso_ms;
 use super::resources::{self, now_ms, PUBLIC_IP, STORAGE, VAULT};
 use crate::app::AppState;
 use crate::store::Db;
@@ -271,16 +272,6 @@ pub fn delete_under(db: &Db<'_>, prefix: &str) -> Result<(), crate::store::Store
         }
     }
     Ok(())
-}
-
-fn iso_ms(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(crate::util::now_iso)
 }
 
 /// An ISO 8601 duration as ARM writes it (`PT1.2345S`).

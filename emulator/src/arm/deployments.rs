@@ -18,7 +18,7 @@
 
 use super::deploy_core::{self, Planned};
 use super::dispatch::{method_not_allowed, Req};
-use super::errors::{ArmError, ArmResult};
+use super::errors::{json_body, ArmError, ArmResult};
 use super::listing::scope;
 use super::resources::{self, now_ms, PUBLIC_IP, STORAGE, VAULT, VMSS};
 use super::template::{invalid, Scope};
@@ -97,13 +97,7 @@ fn status(r: &Req<'_>, sub: &str, rg: &str, name: &str, _op: &str) -> ArmResult<
 
 /// A deployment request's body, evaluated: its resources and its recorded properties.
 fn evaluate(r: &Req<'_>, sub: &str, group: &str) -> ArmResult<(Vec<Planned>, Value)> {
-    let body: Value = serde_json::from_slice(r.body).map_err(|e| {
-        ArmError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestContent",
-            format!("The request content was invalid and could not be deserialized: '{e}'."),
-        )
-    })?;
+    let body = json_body(r.body)?;
     let props = &body["properties"];
     if !props["templateLink"].is_null() || !props["parametersLink"].is_null() {
         return Err(invalid("The comgmt emulator takes inline templates and parameters only (no templateLink or parametersLink)"));

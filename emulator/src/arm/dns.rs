@@ -15,7 +15,7 @@
 //! (`ResourceNotFound`, `ParentResourceNotFound`); their exact message texts are
 //! UNCONFIRMED by a document read here. Only CNAME record sets are served.
 
-use super::errors::{ArmError, ArmResult};
+use super::errors::{json_body, ArmError, ArmResult};
 use super::resource_groups::{group_name, kind_is};
 use crate::app::AppState;
 use axum::body::Bytes;
@@ -96,14 +96,6 @@ impl ZoneRef {
     }
 }
 
-fn bad_body(e: serde_json::Error) -> ArmError {
-    ArmError::new(
-        StatusCode::BAD_REQUEST,
-        "InvalidRequestContent",
-        format!("The request content was invalid and could not be deserialized: '{e}'."),
-    )
-}
-
 fn bad_request(message: impl Into<String>) -> ArmError {
     ArmError::new(StatusCode::BAD_REQUEST, "BadRequest", message)
 }
@@ -160,7 +152,7 @@ pub(super) fn put_zone(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> ArmResult<Response> {
-    let given: Value = serde_json::from_slice(body).map_err(bad_body)?;
+    let given = json_body(body)?;
     match given.get("location").and_then(Value::as_str) {
         Some(l) if l.eq_ignore_ascii_case("global") => {}
         Some(l) if !l.trim().is_empty() => {
@@ -327,7 +319,7 @@ pub(super) fn put_record(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> ArmResult<Response> {
-    let given: Value = serde_json::from_slice(body).map_err(bad_body)?;
+    let given = json_body(body)?;
     let props = &given["properties"];
     let ttl = match &props["TTL"] {
         Value::Null => 3600,

@@ -63,6 +63,18 @@ pub struct ArmError {
 
 pub type ArmResult<T> = Result<T, ArmError>;
 
+/// A request body as JSON, or ARM's 400 for content it cannot deserialize (every ARM
+/// write says this the same way).
+pub fn json_body(body: &[u8]) -> ArmResult<serde_json::Value> {
+    serde_json::from_slice(body).map_err(|e| {
+        ArmError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestContent",
+            format!("The request content was invalid and could not be deserialized: '{e}'."),
+        )
+    })
+}
+
 impl ArmError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
         ArmError {

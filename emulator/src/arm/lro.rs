@@ -76,7 +76,8 @@ pub fn accepted(base: &str, r: &OpRef<'_>, op: &str) -> Response {
     resp
 }
 
-fn iso_ms(ms: i64) -> String {
+/// A Unix time in milliseconds as ARM writes times (RFC 3339); deployments use it too.
+pub(super) fn iso_ms(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
         .ok()
         .and_then(|t| {

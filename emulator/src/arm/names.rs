@@ -27,14 +27,14 @@
 //! (`InvalidRequestContent` / `InvalidResourceType`; codes as ARM names them, exact
 //! texts UNCONFIRMED).
 
-use super::errors::{ArmError, ArmResult};
+use super::errors::{json_body, ArmError, ArmResult};
 use super::subscriptions;
 use crate::app::AppState;
 use axum::body::Bytes;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::json;
 
 fn bad_request(code: &str, message: impl Into<String>) -> ArmError {
     ArmError::new(StatusCode::BAD_REQUEST, code, message)
@@ -96,12 +96,7 @@ pub fn dns(st: &AppState, sub: &str, region: &str, uri: &Uri) -> ArmResult<Respo
 
 /// The name and type of a `checkNameAvailability` body.
 fn name_of(body: &Bytes, want_type: &str) -> ArmResult<String> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| {
-        bad_request(
-            "InvalidRequestContent",
-            format!("The request content was invalid and could not be deserialized: '{e}'."),
-        )
-    })?;
+    let v = json_body(body)?;
     let name = v["name"].as_str().ok_or_else(|| {
         bad_request(
             "InvalidRequestContent",

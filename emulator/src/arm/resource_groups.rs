@@ -8,7 +8,7 @@
 //! retained" —, ResourceGroups_CheckExistence 204/404, ResourceGroups_Delete 200/202
 //! with `x-ms-long-running-operation`) and examples/CreateResourceGroup.json (the body).
 
-use super::errors::{ArmError, ArmResult};
+use super::errors::{json_body, ArmError, ArmResult};
 use super::subscriptions;
 use crate::app::{AppState, Shared};
 use axum::body::Bytes;
@@ -161,7 +161,7 @@ pub async fn put(
 ) -> Response {
     respond((|| {
         let (sub, _) = group_preamble(&st, &kind, &sub, &uri)?;
-        let given = parse_body(&body)?;
+        let given = json_body(&body)?;
         let location = match given.get("location").and_then(Value::as_str) {
             Some(l) if !l.trim().is_empty() => normalize_location(l),
             _ => {
@@ -218,16 +218,6 @@ pub async fn put(
     })())
 }
 
-fn parse_body(body: &Bytes) -> ArmResult<Value> {
-    serde_json::from_slice(body).map_err(|e| {
-        ArmError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestContent",
-            format!("The request content was invalid and could not be deserialized: '{e}'."),
-        )
-    })
-}
-
 fn being_deleted(name: &str) -> ArmError {
     ArmError::new(
         StatusCode::CONFLICT,
@@ -247,7 +237,7 @@ pub async fn patch(
 ) -> Response {
     respond((|| {
         let (sub, _) = group_preamble(&st, &kind, &sub, &uri)?;
-        let given = parse_body(&body)?;
+        let given = json_body(&body)?;
         let tags = match given.get("tags") {
             None | Some(Value::Null) => None,
             Some(t @ Value::Object(_)) => Some(t.clone()),

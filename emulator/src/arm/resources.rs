@@ -151,20 +151,31 @@ pub fn any_of_type(
 
 /// Whether a storage account name is taken (seeded names, or an account of this emulator).
 pub fn storage_name_taken(db: &Db<'_>, name: &str, except: Option<&str>) -> ArmResult<bool> {
-    Ok(crate::seed::TAKEN_STORAGE_ACCOUNTS
-        .iter()
-        .any(|t| t.eq_ignore_ascii_case(name))
-        || any_of_type(db, STORAGE, except, |v| {
-            crate::graph::str_of(v, "name").eq_ignore_ascii_case(name)
-        })?)
+    name_taken(
+        db,
+        crate::seed::TAKEN_STORAGE_ACCOUNTS,
+        STORAGE,
+        name,
+        except,
+    )
 }
 
 /// Whether a key vault name is taken (vault names are DNS names: no case).
 pub fn vault_name_taken(db: &Db<'_>, name: &str, except: Option<&str>) -> ArmResult<bool> {
-    Ok(crate::seed::TAKEN_KEY_VAULTS
-        .iter()
-        .any(|t| t.eq_ignore_ascii_case(name))
-        || any_of_type(db, VAULT, except, |v| {
+    name_taken(db, crate::seed::TAKEN_KEY_VAULTS, VAULT, name, except)
+}
+
+/// Whether `name` is one of `seeded` or names a resource of `rtype` other than
+/// `except`, without case (both names are global DNS labels).
+fn name_taken(
+    db: &Db<'_>,
+    seeded: &[&str],
+    rtype: &str,
+    name: &str,
+    except: Option<&str>,
+) -> ArmResult<bool> {
+    Ok(seeded.iter().any(|t| t.eq_ignore_ascii_case(name))
+        || any_of_type(db, rtype, except, |v| {
             crate::graph::str_of(v, "name").eq_ignore_ascii_case(name)
         })?)
 }

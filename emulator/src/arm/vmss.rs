@@ -12,7 +12,7 @@
 //! image; the `InvalidParameter` text is UNCONFIRMED.
 
 use super::dispatch::{method_not_allowed, Req};
-use super::errors::{ArmError, ArmResult};
+use super::errors::{json_body, ArmError, ArmResult};
 use super::listing::scope;
 use super::lro::{self, OpRef};
 use super::resources::{self, now_ms, VMSS};
@@ -93,13 +93,7 @@ fn bad(message: impl Into<String>) -> ArmError {
 
 fn patch(r: &Req<'_>, sub: &str, rg: &str, name: &str) -> ArmResult<Response> {
     let (k, sub, group, version) = target(r, sub, rg, name)?;
-    let body: Value = serde_json::from_slice(r.body).map_err(|e| {
-        ArmError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequestContent",
-            format!("The request content was invalid and could not be deserialized: '{e}'."),
-        )
-    })?;
+    let body = json_body(r.body)?;
     let capacity = match &body["sku"]["capacity"] {
         Value::Null => None,
         v => match v.as_u64() {
@@ -120,11 +114,7 @@ fn patch(r: &Req<'_>, sub: &str, rg: &str, name: &str) -> ArmResult<Response> {
         if let Some(c) = capacity {
             doc = vmss_core::set_capacity(r.st, db, doc, c)?;
         }
-        let until = doc["_busy"]["until"]
-            .as_i64()
-            .unwrap_or_default()
-            .max(now_ms());
-        let op = lro::record(db, until)?;
+        let op = record_op(db, &doc, "_busy")?;
         Ok::<_, ArmError>((doc, op))
     })?;
     let view = resources::at(&doc, now_ms()).unwrap_or(doc);
@@ -133,12 +123,7 @@ fn patch(r: &Req<'_>, sub: &str, rg: &str, name: &str) -> ArmResult<Response> {
     lro::stamp(
         &mut resp,
         &r.base(),
-        &OpRef {
-            sub: &sub,
-            ns: "Microsoft.Compute",
-            region: &region,
-            version: &version,
-        },
+        &compute_op(&sub, &region, &version),
         &op,
     );
     // The update's own reply carries only Azure-AsyncOperation (the final state is the
@@ -152,25 +137,37 @@ fn power_action(r: &Req<'_>, sub: &str, rg: &str, name: &str, p: Power) -> ArmRe
     let (region, op) = r.st.store.write(|db| {
         let doc = vmss_core::live(db, &k, name, &group)?;
         let doc = vmss_core::power(r.st, db, doc, p)?;
-        let until = doc["_power"]["until"]
-            .as_i64()
-            .unwrap_or_default()
-            .max(now_ms());
         Ok::<_, ArmError>((
             crate::graph::str_of(&doc, "location").to_string(),
-            lro::record(db, until)?,
+            record_op(db, &doc, "_power")?,
         ))
     })?;
     Ok(lro::accepted(
         &r.base(),
-        &OpRef {
-            sub: &sub,
-            ns: "Microsoft.Compute",
-            region: &region,
-            version: &version,
-        },
+        &compute_op(&sub, &region, &version),
         &op,
     ))
+}
+
+/// The operation a scale set change is polled through: it ends when the change that
+/// `field` (`_busy` for model updates, `_power` for power actions) records does, or
+/// now if that is past.
+fn record_op(db: &crate::store::Db<'_>, doc: &Value, field: &str) -> ArmResult<String> {
+    let until = doc[field]["until"]
+        .as_i64()
+        .unwrap_or_default()
+        .max(now_ms());
+    lro::record(db, until)
+}
+
+/// Where Compute publishes a scale set operation in `region`.
+fn compute_op<'a>(sub: &'a str, region: &'a str, version: &'a str) -> OpRef<'a> {
+    OpRef {
+        sub,
+        ns: "Microsoft.Compute",
+        region,
+        version,
+    }
 }
 
 fn delete(r: &Req<'_>, sub: &str, rg: &str, name: &str) -> ArmResult<Response> {
@@ -201,12 +198,7 @@ fn delete(r: &Req<'_>, sub: &str, rg: &str, name: &str) -> ArmResult<Response> {
         None => Ok(StatusCode::NO_CONTENT.into_response()),
         Some((region, op)) => Ok(lro::accepted(
             &r.base(),
-            &OpRef {
-                sub: &sub,
-                ns: "Microsoft.Compute",
-                region: &region,
-                version: &version,
-            },
+            &compute_op(&sub, &region, &version),
             &op,
         )),
     }

@@ -5,6 +5,21 @@ use comgmt_emulator::{start, EmulatorConfig, EmulatorHandle};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
+// One small file a job; each adds to `Emu` or stands alone.
+mod arm;
+mod files;
+mod on_disk;
+mod site;
+mod tokens;
+
+// Each test binary uses only some of these (as with `dead_code` above).
+#[allow(unused_imports)]
+pub use arm::{arm_call, arm_error, resource_types, subscription, ARM_SCOPE, CMG_RESOURCE_TYPES};
+#[allow(unused_imports)]
+pub use files::files_contain;
+#[allow(unused_imports)]
+pub use site::{Site, CLIENT_APP_ID, EXPIRY};
+
 pub struct Emu {
     pub handle: EmulatorHandle,
     pub http: Client,
@@ -25,7 +40,11 @@ impl Emu {
 
     pub async fn with(config: EmulatorConfig) -> Emu {
         let handle = start(config).await.expect("emulator starts");
-        let http = Client::new();
+        Self::signed_in(handle, Client::new()).await
+    }
+
+    /// A started emulator reached through `http`, with a Graph token for the test client.
+    pub(crate) async fn signed_in(handle: EmulatorHandle, http: Client) -> Emu {
         let mut emu = Emu {
             handle,
             http,
@@ -43,23 +62,10 @@ impl Emu {
         self.url(&format!("{}/oauth2/v2.0/token", self.handle.tenant_id()))
     }
 
+    /// A Graph token for the client `id`.
     pub async fn client_token(&self, id: &str, secret: &str) -> String {
-        let r = self
-            .form(
-                &self.token_url(),
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", id),
-                    ("client_secret", secret),
-                    ("scope", "https://graph.microsoft.com/.default"),
-                ],
-            )
-            .await;
-        assert_eq!(r.status, 200, "token: {}", r.text);
-        r.body["access_token"]
-            .as_str()
-            .expect("access_token")
-            .to_string()
+        self.token_for(id, secret, "https://graph.microsoft.com/.default")
+            .await
     }
 
     pub async fn form(&self, url: &str, params: &[(&str, &str)]) -> Resp {
@@ -79,7 +85,19 @@ impl Emu {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Resp {
-        let mut rb = self.http.request(method, url).bearer_auth(&self.token);
+        self.send(method, url, &self.token, body, headers).await
+    }
+
+    /// A call to an absolute `url` with the bearer `token` (ARM's, the AdminService's).
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        token: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut rb = self.http.request(method, url).bearer_auth(token);
         for (k, v) in headers {
             rb = rb.header(*k, *v);
         }
