@@ -14,17 +14,22 @@ use serde_json::Value;
 use std::time::Duration;
 use url::Url;
 
-/// The tenant id of the authority at `base`, from the issuer in its standard
-/// `common/v2.0/.well-known/openid-configuration` document.
-pub async fn discover_tenant(base: &Url, extra_roots_pem: &[Vec<u8>]) -> Result<String> {
-    // A discovery that cannot connect should say so quickly, not retry for minutes.
+/// A client for discovery requests: one that cannot connect should say so quickly, not
+/// retry for minutes.
+fn quick_client(extra_roots_pem: &[Vec<u8>]) -> Result<HttpClient> {
     let retry = RetryPolicy {
         max_attempts: 2,
         base_delay: Duration::from_millis(200),
         max_delay: Duration::from_secs(1),
         deadline: Duration::from_secs(10),
     };
-    let http = HttpClient::build(extra_roots_pem, retry, Duration::from_secs(10))?;
+    HttpClient::build(extra_roots_pem, retry, Duration::from_secs(10))
+}
+
+/// The tenant id of the authority at `base`, from the issuer in its standard
+/// `common/v2.0/.well-known/openid-configuration` document.
+pub async fn discover_tenant(base: &Url, extra_roots_pem: &[Vec<u8>]) -> Result<String> {
+    let http = quick_client(extra_roots_pem)?;
     let doc = base
         .join("common/v2.0/.well-known/openid-configuration")
         .map_err(|e| ModuleError::validation(format!("bad authority URL {base}: {e}")))?;
@@ -70,13 +75,7 @@ pub async fn discover_dns(
     base: &Url,
     extra_roots_pem: &[Vec<u8>],
 ) -> Result<Option<std::net::SocketAddr>> {
-    let retry = RetryPolicy {
-        max_attempts: 2,
-        base_delay: Duration::from_millis(200),
-        max_delay: Duration::from_secs(1),
-        deadline: Duration::from_secs(10),
-    };
-    let http = HttpClient::build(extra_roots_pem, retry, Duration::from_secs(10))?;
+    let http = quick_client(extra_roots_pem)?;
     let url = base
         .join("_emulator/dns")
         .map_err(|e| ModuleError::validation(format!("bad emulator URL {base}: {e}")))?;
