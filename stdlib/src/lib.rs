@@ -19,6 +19,7 @@ pub mod testing;
 pub mod values;
 
 pub mod azure;
+pub mod ccmsetup;
 pub mod cert;
 pub mod cmg;
 pub mod dns;
@@ -93,6 +94,13 @@ pub const MODULES: &[ScriptModule] = &[
         build: cmg::module,
         options: cmg::option_specs,
         types: cmg::register_types,
+    },
+    ScriptModule {
+        name: "comanage",
+        summary: "Co-management: the CCMSETUPCMD line the Intune app installs the client with.",
+        build: ccmsetup::module,
+        options: ccmsetup::option_specs,
+        types: |_| {},
     },
     ScriptModule {
         name: "dns",

@@ -133,6 +133,15 @@ fn roles() -> Vec<Value> {
                 prop("MPIntranetFacing", 1, ""),
                 prop("UseSiteDatabase", 0, ""),
                 prop("SslState", 0, ""),
+                // The path the CMG publishes this MP under, as the site database's
+                // vProxy_Roles.MutualAuthPath column holds it (api-surface §17.2); the
+                // property's name and the id's derivation are UNCONFIRMED (an opaque
+                // integer above 2^56 in every published example).
+                prop(
+                    "MutualAuthPath",
+                    0,
+                    "/CCM_Proxy_MutualAuth/72057594037927939",
+                ),
             ],
         ),
     ]

@@ -311,6 +311,11 @@ pub mod api {
     pub fn svc_server_app_id(s: &mut AzureService) -> Dynamic {
         s.server_app_id.to_dynamic()
     }
+    /// The server app's App ID URI.
+    #[rhai_fn(global, get = "server_app_uri", pure)]
+    pub fn svc_server_app_uri(s: &mut AzureService) -> String {
+        s.server_app_uri.clone()
+    }
     /// The client app's client id.
     #[rhai_fn(global, get = "client_app_id", pure)]
     pub fn svc_client_app_id(s: &mut AzureService) -> Dynamic {

@@ -43,6 +43,8 @@ pub struct AzureService {
     pub name: String,
     pub tenant_id: String,
     pub server_app_id: Known<String>,
+    /// The server app's App ID URI (what clients ask tokens for: AADRESOURCEURI).
+    pub server_app_uri: String,
     pub client_app_id: Known<String>,
     pub user_discovery: bool,
     pub delta_minutes: u32,

@@ -204,6 +204,7 @@ pub fn ensure_azure_service(
         name: opts.name.clone(),
         tenant_id,
         server_app_id: server.app_id.clone(),
+        server_app_uri: server.identifier_uri.clone().unwrap_or_default(),
         client_app_id: client.app_id.clone(),
         user_discovery: opts.user_discovery,
         delta_minutes: delta,
