@@ -69,6 +69,7 @@ fn tutorial_runs_then_reruns_with_no_changes_and_never_shows_the_password() {
         "info[cname-ok]: GraniteFalls.contoso.com is a CNAME to GraniteFalls.westus.cloudapp.azure.com, which resolves to ",
         "CNAME record: GraniteFalls.contoso.com. 3600 IN CNAME GraniteFalls.westus.cloudapp.azure.com.",
         "SKIPPED: Enhanced HTTP, the CMG connection point",
+        "CCMSETUPCMD for the Intune app: CCMSETUPCMD=\"CCMHOSTNAME=GraniteFalls.contoso.com/CCM_Proxy_MutualAuth/72057594037927939 SMSSITECODE=ABC AADCLIENTAPPID=",
         "Done, except the 3 step(s) above.",
     ] {
         assert!(out.contains(line), "missing {line:?} in:\n{out}");

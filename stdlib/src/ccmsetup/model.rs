@@ -226,6 +226,24 @@ fn unquote(v: &str) -> Result<String, String> {
 /// Every rule a line must keep, as findings (an error breaks the install; a warning is
 /// worth reading). `text` is the line as it will be given to Intune.
 pub fn check(cmd: &Command, text: &str) -> Vec<Finding> {
+    // A plan's line may hold values only known after apply: their form is not checked.
+    let cmd = &Command {
+        properties: cmd
+            .properties
+            .iter()
+            .filter(|p| !p.value.contains(crate::change::AFTER_APPLY_TEXT))
+            .cloned()
+            .collect(),
+        switches: cmd.switches.clone(),
+    };
+    let unknown = |name: &str| {
+        !cmd.properties
+            .iter()
+            .any(|p| p.name.eq_ignore_ascii_case(name))
+            && text
+                .to_ascii_uppercase()
+                .contains(&format!("{}=", name.to_ascii_uppercase()))
+    };
     let mut out = Vec::new();
     let err = |id: &str, msg: String, fix: &str| Finding::new(id, Severity::Error, msg, fix);
     let warn = |id: &str, msg: String, fix: &str| Finding::new(id, Severity::Warning, msg, fix);
@@ -237,6 +255,7 @@ pub fn check(cmd: &Command, text: &str) -> Vec<Finding> {
         ));
     }
     match cmd.get("CCMHOSTNAME") {
+        None if unknown("CCMHOSTNAME") => {}
         None => out.push(err(
             "ccmhostname-missing",
             "CCMHOSTNAME is missing: an internet client finds the CMG only through it".into(),
@@ -271,6 +290,7 @@ pub fn check(cmd: &Command, text: &str) -> Vec<Finding> {
         }
     }
     match cmd.get("SMSSITECODE") {
+        None if unknown("SMSSITECODE") => {}
         None => out.push(err(
             "sitecode-missing",
             "SMSSITECODE is missing".into(),
@@ -432,6 +452,19 @@ mod tests {
             let e = parse(text).unwrap_err();
             assert!(e.contains(why), "{text:?}: {e}");
         }
+    }
+
+    #[test]
+    fn values_a_plan_cannot_know_are_not_checked() {
+        let mut c = Command::default();
+        c.set(
+            "CCMHOSTNAME",
+            "GraniteFalls.contoso.com/CCM_Proxy_MutualAuth/(known after apply)",
+        );
+        c.set("SMSSITECODE", "(known after apply)");
+        c.set("AADCLIENTAPPID", "(known after apply)");
+        let text = c.render();
+        assert!(check(&c, &text).is_empty(), "{:?}", check(&c, &text));
     }
 
     #[test]
