@@ -179,7 +179,13 @@ pub mod api {
 
     /// Set the cloud services group of these client settings.
     ///
-    /// See `cloud_services(target, options)`.
+    /// See `cloud_services(target, options)`: the same, for the settings `target` is
+    /// (the Default Client Settings or custom settings from `ensure` or `get`).
+    ///
+    /// # Options
+    /// - `auto_aad_join` (bool): automatically register new Windows 10 or later domain-joined devices with Entra ID.
+    /// - `enable_cmg` (bool): enable clients to use a cloud management gateway.
+    /// - `allow_cloud_dp` (bool): allow access to cloud distribution point.
     ///
     /// # Returns
     /// The `ClientSettings` after the change.
@@ -255,7 +261,13 @@ pub mod api {
 
     /// Set the client policy group of these client settings.
     ///
-    /// See `client_policy(target, options)`.
+    /// See `client_policy(target, options)`: the same, for the settings `target` is
+    /// (the Default Client Settings or custom settings from `ensure` or `get`).
+    ///
+    /// # Options
+    /// - `user_policy` (bool): enable user policy on clients.
+    /// - `user_policy_on_internet` (bool): enable user policy requests from internet clients; needs `user_policy`.
+    /// - `polling_minutes` (int): client policy polling interval, 3 to 1440 minutes.
     ///
     /// # Returns
     /// The `ClientSettings` after the change.
