@@ -19,6 +19,14 @@ let d = clientsettings::client_policy("default", #{ user_policy: true, user_poli
 [d.cloud_services.auto_aad_join, d.cloud_services.allow_cloud_dp, d.client_policy.user_policy_on_internet, d.client_policy.polling_minutes, d.type, d.priority]
 "#;
 
+/// The tutorial's changes, reading back only what each call changed (a plan that cannot
+/// read the site knows only that).
+const DEFAULT_ONLY: &str = r#"
+let c = clientsettings::cloud_services("default", #{ auto_aad_join: true, enable_cmg: true, allow_cloud_dp: true });
+let p = clientsettings::client_policy("default", #{ user_policy: true, user_policy_on_internet: true, polling_minutes: 60 });
+[c.cloud_services.enable_cmg, p.client_policy.polling_minutes, p.type]
+"#;
+
 const CUSTOM: &str = r#"
 let s = clientsettings::ensure("CMG pilot devices", #{ type: "device", description: "pilot" });
 let s = clientsettings::cloud_services(s, #{ enable_cmg: true });
@@ -186,6 +194,26 @@ fn a_plan_writes_nothing_and_shows_fields_and_cmdlets() {
     ] {
         assert!(ps.iter().any(|c| c == want), "{want}\n{ps:#?}");
     }
+}
+
+#[test]
+fn a_plan_on_a_fresh_tenant_shows_the_default_settings_as_an_update() {
+    let lab = Lab::new();
+    let run = lab.run(Mode::Plan);
+    let _ = ok(run
+        .engine
+        .eval::<rhai::Dynamic>(&format!("{SERVER_APP} {DEFAULT_ONLY}")));
+    assert!(admin_writes(&lab).is_empty());
+    let c = changes(&run);
+    let settings: Vec<_> = c
+        .iter()
+        .filter(|(_, o, _)| o.contains("client settings"))
+        .collect();
+    assert_eq!(settings.len(), 2, "{c:?}");
+    assert!(
+        settings.iter().all(|(a, _, _)| *a == Action::Update),
+        "{c:?}"
+    );
 }
 
 #[test]

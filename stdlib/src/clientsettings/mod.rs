@@ -151,7 +151,9 @@ pub mod api {
     /// At least one is required.
     ///
     /// # Returns
-    /// The `ClientSettings` after the change (as planned, in a plan).
+    /// The `ClientSettings` after the change (as planned, in a plan; a plan that cannot
+    /// read the settings yet — they are created by the same plan, or the AdminService
+    /// is reached with a server app the plan creates — knows only the group it changes).
     ///
     /// # Permission
     /// ConfigMgr: Full Administrator or Infrastructure Administrator (Client Settings: Modify).
@@ -233,7 +235,9 @@ pub mod api {
     /// At least one is required.
     ///
     /// # Returns
-    /// The `ClientSettings` after the change (as planned, in a plan).
+    /// The `ClientSettings` after the change (as planned, in a plan; a plan that cannot
+    /// read the settings yet — they are created by the same plan, or the AdminService
+    /// is reached with a server app the plan creates — knows only the group it changes).
     ///
     /// # Permission
     /// ConfigMgr: Full Administrator or Infrastructure Administrator (Client Settings: Modify).

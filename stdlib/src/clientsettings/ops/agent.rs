@@ -9,7 +9,9 @@
 //! `Set-CMClientSettingClientPolicy`), and `comgmt plan --powershell` collects it.
 
 use super::{Target, MODULE};
-use crate::change::{ensure, ArrayKeys, Equivalent, Op, Outcome, Resource, ResourceId, Written};
+use crate::change::{
+    ensure, Action, ArrayKeys, Equivalent, Op, Outcome, Resource, ResourceId, Written,
+};
 use crate::clientsettings::model::{
     AgentSpec, ClientPolicyOptions, CloudServicesOptions, Setting, CLOUD_AGENT, CUSTOM_CLASS,
     DEFAULT_CLASS, POLICY_AGENT,
@@ -103,6 +105,15 @@ impl Resource for AgentChange {
             out.push(self.entry(None));
         }
         Ok(json!({ "AgentConfigurations": out }))
+    }
+
+    /// The Default Client Settings always exist: a plan that cannot read them yet (the
+    /// AdminService is reached with the server app this plan creates) shows an update.
+    fn create_action(&self) -> Action {
+        match self.target {
+            Target::Default => Action::Update,
+            Target::Custom(_) => Action::Create,
+        }
     }
 
     fn array_keys(&self) -> ArrayKeys {
