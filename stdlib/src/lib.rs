@@ -21,6 +21,7 @@ pub mod values;
 pub mod azure;
 pub mod ccmsetup;
 pub mod cert;
+pub mod clientsettings;
 pub mod cmg;
 pub mod dns;
 pub mod entra;
@@ -94,6 +95,13 @@ pub const MODULES: &[ScriptModule] = &[
         build: cmg::module,
         options: cmg::option_specs,
         types: cmg::register_types,
+    },
+    ScriptModule {
+        name: "clientsettings",
+        summary: "Client settings: the Default Client Settings and custom settings, their cloud services and client policy.",
+        build: clientsettings::module,
+        options: clientsettings::option_specs,
+        types: clientsettings::register_types,
     },
     ScriptModule {
         name: "comanage",

@@ -192,6 +192,8 @@ pub const CLASSES: &[&WmiClass] = &[
     &super::aad::SMS_AZURE_CLOUDSERVICE,
     &super::aad::SMS_R_USER,
     &super::cmg::SMS_AZURESERVICE,
+    &super::clientsettings::SMS_CLIENTSETTINGSDEFAULT,
+    &super::clientsettings::SMS_CLIENTSETTINGS,
 ];
 
 pub fn find(name: &str) -> Option<&'static WmiClass> {

@@ -3,7 +3,7 @@
 //! takes Entra tokens), its error body, its faults, and the `wmi/` route: reads with
 //! OData queries through the shared engine (`wmi.rs`), writes and method calls
 //! (`write.rs`) over a declarative class table (`classes.rs`; the classes in `site.rs`,
-//! `aad.rs`, `cmg.rs` with `cmg_cert.rs` and `cmg_state.rs`), rows with etags and sealed secrets (`rows.rs`, `secrets.rs`),
+//! `aad.rs`, `cmg.rs` with `cmg_cert.rs` and `cmg_state.rs`, `clientsettings.rs`), rows with etags and sealed secrets (`rows.rs`, `secrets.rs`),
 //! and the site server's Entra user discovery (`discovery.rs`) writing its CMTrace log
 //! (`sitelog.rs`).
 //! Source: MicrosoftDocs/memdocs:memdocs/configmgr/develop/adminservice/usage.md,
@@ -11,6 +11,7 @@
 
 pub mod aad;
 mod classes;
+mod clientsettings;
 mod cmg;
 mod cmg_cert;
 mod cmg_state;
@@ -26,6 +27,7 @@ mod write;
 /// emulator left running.
 pub fn seed(db: &crate::store::Db<'_>) -> Result<(), crate::store::StoreError> {
     site::seed(db)?;
+    clientsettings::seed(db)?;
     discovery::recover(db)
 }
 
