@@ -69,6 +69,8 @@ fn tutorial_runs_then_reruns_with_no_changes_and_never_shows_the_password() {
         "info[cname-ok]: GraniteFalls.contoso.com is a CNAME to GraniteFalls.westus.cloudapp.azure.com, which resolves to ",
         "CNAME record: GraniteFalls.contoso.com. 3600 IN CNAME GraniteFalls.westus.cloudapp.azure.com.",
         "SKIPPED: Enhanced HTTP, the CMG connection point",
+        "Client settings Default Client Settings: cloud services #{\"allow_cloud_dp\": true, \"auto_aad_join\": true, \"enable_cmg\": true}",
+        "Client settings Default Client Settings: client policy #{\"polling_minutes\": 60, \"user_policy\": true, \"user_policy_on_internet\": true}",
         "CCMSETUPCMD for the Intune app: CCMSETUPCMD=\"CCMHOSTNAME=GraniteFalls.contoso.com/CCM_Proxy_MutualAuth/72057594037927939 SMSSITECODE=ABC AADCLIENTAPPID=",
         "Done, except the 3 step(s) above.",
     ] {
