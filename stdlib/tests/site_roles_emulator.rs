@@ -269,3 +269,24 @@ fn the_connection_point_is_added_for_the_cmg_kept_on_a_rerun_and_removed() {
     assert!(out[0].as_bool().unwrap() && !out[1].as_bool().unwrap());
     assert!(site_changes(&rm).iter().any(|(a, _)| *a == Action::Delete));
 }
+
+#[test]
+fn a_plan_that_cannot_read_the_site_yet_still_shows_each_change() {
+    let lab = Lab::new();
+    let plan = lab.run(Mode::Plan);
+    ok(plan.engine.run(&format!(
+        "{APP}{EHTTP};\n{ALLOW};\nsite::ensure_role(\"cmg_connection_point\", #{{ cmg: \"GraniteFalls.contoso.com\" }});"
+    )));
+    let kinds = site_changes(&plan);
+    for want in [
+        (Action::Update, "site communication (IISSSLState)"),
+        (Action::Update, "management point"),
+        (Action::Create, "CMG connection point"),
+    ] {
+        assert!(
+            kinds.contains(&(want.0, want.1.to_string())),
+            "{want:?} in {kinds:?}"
+        );
+    }
+    assert!(admin_writes(&lab).is_empty());
+}

@@ -49,7 +49,9 @@ pub fn set_communication(ctx: &Ctx, opts: &CommunicationOptions) -> Result<Commu
     let site = super::site(ctx)?;
     let current = iis_ssl_state(ctx, &site.code)?.unwrap_or(0);
     let wanted = opts.apply(current);
-    if wanted & ENHANCED_HTTP_BIT != 0 && current & ENHANCED_HTTP_BIT == 0 {
+    // A plan that cannot read the site has no build to check: the apply checks it.
+    if wanted & ENHANCED_HTTP_BIT != 0 && current & ENHANCED_HTTP_BIT == 0 && !super::unread(&site)
+    {
         check_enhanced_http_build(F, site.build, &site.product_line)?;
     }
     let changes_before = ctx.summary().changes();
@@ -60,6 +62,7 @@ pub fn set_communication(ctx: &Ctx, opts: &CommunicationOptions) -> Result<Commu
         format!("{}[{SITE_COMPONENT_MANAGER}]", site.code),
         format!("site {}", site.code),
     );
+    row.unread = super::unread(&site);
     row.wants = vec![Want {
         name: IIS_SSL_STATE,
         value: wanted,

@@ -46,6 +46,12 @@ pub(crate) fn read_or_plan<T>(ctx: &Ctx, r: Result<T>, planned: impl FnOnce() ->
     }
 }
 
+/// Whether `site` is the stand-in of a plan that cannot read the site
+/// ([`read_or_plan`]).
+pub(crate) fn unread(site: &Site) -> bool {
+    site.code == crate::change::Known::<String>::AfterApply.text()
+}
+
 /// The primary site the AdminService serves.
 pub fn site(ctx: &Ctx) -> Result<Site> {
     let admin = ctx.read().admin_service()?;

@@ -84,6 +84,12 @@ pub fn point(ctx: &Ctx, point: Point, server: &str, opts: &PointOptions) -> Resu
         Some(server),
     ));
     let current = super::read_or_plan(ctx, rows, Vec::new)?.into_iter().next();
+    let unread = super::unread(&site);
+    let current = match current {
+        // A plan that cannot read the site cannot check the point either.
+        None if unread => Some(serde_json::json!({})),
+        c => c,
+    };
     let Some(current) = current else {
         let on = holders(ctx, point.role_name(), &site.code)?;
         return Err(ModuleError::not_found(format!(
@@ -100,6 +106,7 @@ pub fn point(ctx: &Ctx, point: Point, server: &str, opts: &PointOptions) -> Resu
     // The product refuses CMG traffic on an HTTP point unless the site uses enhanced
     // HTTP (plan-cloud-management-gateway.md): say so before writing anything.
     if opts.allow_cmg_traffic == Some(true)
+        && !unread
         && prop_value(&current, ALLOW_PROXY_TRAFFIC) != Some(1)
         && !https(&current)
         && !has_enhanced_http(ctx, &site.code)?
@@ -126,6 +133,7 @@ pub fn point(ctx: &Ctx, point: Point, server: &str, opts: &PointOptions) -> Resu
         server.to_string(),
     );
     row.server = Some(server.to_string());
+    row.unread = unread;
     if let Some(allow) = opts.allow_cmg_traffic {
         row.wants.push(Want {
             name: ALLOW_PROXY_TRAFFIC,

@@ -8,7 +8,7 @@
 //! The AdminService write path for embedded props is UNCONFIRMED (api-surface.md
 //! §0.2, §11.3: public scripts use WMI `Put()`); this PATCHes the row's `Props`.
 
-use crate::change::{Equivalent, Known, Op, Outcome, Resource, ResourceId, Written};
+use crate::change::{Action, Equivalent, Known, Op, Outcome, Resource, ResourceId, Written};
 use crate::cloud::access::{AdminReader, Writer};
 use crate::context::Ctx;
 use crate::error::{ModuleError, Result};
@@ -37,6 +37,9 @@ pub struct RoleRow {
     pub create: Option<Value>,
     pub missing: Option<Box<dyn Fn() -> ModuleError>>,
     pub equivalent: Option<Equivalent>,
+    /// A plan that cannot read the site (`read_or_plan`): a missing row is shown as
+    /// an update of what the site will have, not an error.
+    pub unread: bool,
     /// The observed row, for the key of the write.
     found: RefCell<Option<Value>>,
     exists: Cell<bool>,
@@ -61,6 +64,7 @@ impl RoleRow {
             create: None,
             missing: None,
             equivalent: None,
+            unread: false,
             found: RefCell::new(None),
             exists: Cell::new(false),
         }
@@ -160,7 +164,7 @@ impl Resource for RoleRow {
         let rows = ctx.block_on(list(read, self.class, &self.filter, self.server.as_deref()));
         let rows = super::read_or_plan(ctx, rows, Vec::new)?;
         let row = rows.into_iter().next();
-        if row.is_none() && self.create.is_none() {
+        if row.is_none() && self.create.is_none() && !self.unread {
             return Err(match &self.missing {
                 Some(f) => f(),
                 None => ModuleError::not_found(format!("no {} {}", self.kind, self.key)),
@@ -179,6 +183,14 @@ impl Resource for RoleRow {
                 body["Props"] = with_wants(&body["Props"], &self.wants);
                 Ok(body)
             }
+        }
+    }
+
+    fn create_action(&self) -> Action {
+        if self.unread && self.create.is_none() {
+            Action::Update
+        } else {
+            Action::Create
         }
     }
 
