@@ -328,6 +328,9 @@ pub mod api {
 
     /// Add a site system role on the site server. See `ensure_role(server, role, options)`.
     ///
+    /// # Options
+    /// - `cmg` (Cmg or string, required): the `Cmg` from `cmg::ensure`, or the CMG's service name.
+    ///
     /// # Returns
     /// A `SiteRole`.
     ///
@@ -444,6 +447,9 @@ pub mod api {
 
     /// Set the site server's management point. See `management_point(server, options)`.
     ///
+    /// # Options
+    /// - `allow_cmg_traffic` (bool): allow CMG traffic; left out: as it is.
+    ///
     /// # Returns
     /// A `SiteRole`.
     ///
@@ -506,6 +512,9 @@ pub mod api {
 
     /// Set the site server's software update point. See
     /// `software_update_point(server, options)`.
+    ///
+    /// # Options
+    /// - `allow_cmg_traffic` (bool): allow CMG traffic; left out: as it is.
     ///
     /// # Returns
     /// A `SiteRole`.
