@@ -290,3 +290,44 @@ fn a_plan_that_cannot_read_the_site_yet_still_shows_each_change() {
     }
     assert!(admin_writes(&lab).is_empty());
 }
+
+#[test]
+fn a_software_update_point_takes_the_same_switch_and_the_same_rule() {
+    let lab = Lab::new();
+    let run = lab.run(Mode::Apply);
+    ok(run.engine.run(APP));
+    // The site gets a software update point on its site server (by hand: this module
+    // switches one, it does not add one).
+    let cloud = run.cloud.clone();
+    let made = lab.block_on(async move {
+        let admin = cloud.admin_service.as_ref().expect("an AdminService");
+        admin
+            .post(
+                "wmi/SMS_SCI_SysResUse",
+                &serde_json::json!({
+                    "RoleName": "SMS Software Update Point",
+                    "NetworkOSPath": "\\\\CM01.comgmtlab.local",
+                    "SiteCode": "ABC",
+                }),
+            )
+            .await
+            .map(|r| r.status)
+    });
+    assert!(made.is_ok(), "{made:?}");
+
+    let sup = "site::software_update_point(#{ allow_cmg_traffic: true })";
+    let e = err_of(run.engine.eval(sup));
+    assert!(e
+        .hint
+        .unwrap_or_default()
+        .contains("site::set_communication("));
+    let out: rhai::Array = ok(run.engine.eval(&format!(
+        "{EHTTP}; let s = {sup}; [s.allow_cmg_traffic, s.changed, s.role_name]"
+    )));
+    assert!(out[0].as_bool().unwrap() && out[1].as_bool().unwrap());
+    assert_eq!(out[2].to_string(), "SMS Software Update Point");
+    assert!(cmdlets(&run).iter().any(|l| l
+        == "Set-CMSoftwareUpdatePoint -SiteSystemServerName 'CM01.comgmtlab.local' -SiteCode 'ABC' -EnableCloudGateway $true"));
+    let changed: bool = ok(run.engine.eval(&format!("{sup}.changed")));
+    assert!(!changed);
+}
