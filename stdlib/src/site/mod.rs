@@ -478,8 +478,10 @@ pub mod api {
     /// (`site::set_communication(#{ client_communication: "https_or_http",
     /// use_configmgr_certificates: true })`, or HTTPS on the management point). A plan
     /// that turns enhanced HTTP on earlier counts it as on. A server with no management
-    /// point is an error listing the site's. The plan shows the `Set-CMManagementPoint
-    /// -EnableCloudGateway` line.
+    /// point is an error listing the site's. `AllowProxyTraffic` comes from a third-party
+    /// DSC resource and the AdminService write of embedded properties is UNCONFIRMED
+    /// (public scripts use WMI): the plan shows the `Set-CMManagementPoint
+    /// -EnableCloudGateway` line that makes the same change by hand.
     ///
     /// # Options
     /// - `allow_cmg_traffic` (bool): allow CMG traffic; left out: as it is.
