@@ -456,3 +456,54 @@ async fn a_wrong_pfx_password_or_no_pfx_makes_nothing() {
     assert!(lab.find().await.is_none());
     assert!(lab.resources().await.is_empty());
 }
+
+/// A role key in a path: it holds backslashes and quotes, which a URL would otherwise
+/// turn into path separators.
+fn role_key(item_name: &str) -> String {
+    let quoted = format!("'{}'", item_name.replace('\'', "''"));
+    let enc = percent_encoding::utf8_percent_encode(&quoted, percent_encoding::NON_ALPHANUMERIC);
+    format!("SMS_SCI_SysResUse({enc})")
+}
+
+#[tokio::test]
+async fn a_connection_point_is_added_for_a_cmg_the_site_has_and_removed() {
+    let lab = lab().await;
+    // A CMG whose deployment Azure refused is still the site's CMG (State 2).
+    lab.created(CLASS, lab.body(&pfx(NAME, PASSWORD), PASSWORD))
+        .await;
+    let body = json!({
+        "RoleName": "SMS Cloud Proxy Connector",
+        "NetworkOSPath": "\\\\CM01.comgmtlab.local",
+        "SiteCode": "ABC",
+        "Props": [{"PropertyName": "CloudServiceName", "Value": 0, "Value1": NAME.to_lowercase(), "Value2": ""}],
+    });
+    let cp = lab.created("SMS_SCI_SysResUse", body.clone()).await;
+    assert!(cp["ItemName"]
+        .as_str()
+        .unwrap()
+        .ends_with(",SMS Cloud Proxy Connector"));
+    let r = lab.post("SMS_SCI_SysResUse", body).await;
+    assert_eq!(r.status, 409, "one per server: {}", r.text);
+
+    // Its CMG can change only to another CMG the site has.
+    let path = role_key(cp["ItemName"].as_str().unwrap());
+    let r = lab
+        .patch(
+            &path,
+            json!({"Props": [{"PropertyName": "CloudServiceName", "Value": 0, "Value1": "Other.contoso.com", "Value2": ""}]}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+
+    let r = lab.call(Method::DELETE, &path, None).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let r = lab
+        .get("SMS_SCI_SysResUse?$filter=RoleName eq 'SMS Cloud Proxy Connector'")
+        .await;
+    assert_eq!(
+        r.body["value"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        r.text
+    );
+}

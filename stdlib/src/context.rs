@@ -35,6 +35,9 @@ pub struct Ctx {
     pub(crate) summary: Mutex<Summary>,
     /// Notes already shown, so a note a module could repeat shows once per run.
     noted: Mutex<std::collections::HashSet<String>>,
+    /// What a plan has planned to make true (`site:ABC:enhanced_http`): a later check
+    /// in the same plan takes it as done, as the apply would find it.
+    planned: Mutex<std::collections::HashSet<String>>,
 }
 
 /// The handle stored as the engine's default tag.
@@ -61,6 +64,7 @@ impl Ctx {
             base_dir: base_dir.into(),
             summary: Mutex::new(Summary::default()),
             noted: Mutex::new(Default::default()),
+            planned: Mutex::new(Default::default()),
         })
     }
 
@@ -115,6 +119,24 @@ impl Ctx {
         if first {
             self.output.note(text);
         }
+    }
+
+    /// Record that this plan makes `fact` true (see [`Ctx::planned`]).
+    pub fn plan_fact(&self, fact: &str) {
+        self.planned
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(fact.to_string());
+    }
+
+    /// Whether an earlier change of this plan makes `fact` true.
+    pub fn planned(&self, fact: &str) -> bool {
+        self.is_plan()
+            && self
+                .planned
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(fact)
     }
 
     /// The counts so far: to create, update, unchanged.

@@ -28,7 +28,7 @@ syn match rhaiMapStart "#{"
 syn match comgmtModule "\<\(cert\|entra\|site\|logs\|azure\|cmg\|clientsettings\|comanage\|dns\)\ze::"
 syn match comgmtFunction "\(\<cert::\)\@<=\(check_cmg\|deployment_name\|export_pfx\|import_cert\|issue\|lab_ca\|load_pfx\|request\|service_name\)\>"
 syn match comgmtFunction "\(\<entra::\)\@<=\(client_app\|client_secret\|find_app\|grant_admin_consent\|server_app\|tenant\)\>"
-syn match comgmtFunction "\(\<site::\)\@<=\(azure_service\|get\|log_dir\|run_discovery\)\>"
+syn match comgmtFunction "\(\<site::\)\@<=\(azure_service\|ensure_role\|get\|log_dir\|management_point\|remove_role\|run_discovery\|set_communication\|software_update_point\)\>"
 syn match comgmtFunction "\(\<logs::\)\@<=\(find\|read\|wait_for\)\>"
 syn match comgmtFunction "\(\<azure::\)\@<=\(check_cmg_name\|providers\|resource_group\|role_assignment\|subscription\)\>"
 syn match comgmtFunction "\(\<cmg::\)\@<=\(ensure\|get\|list\|replace_certificate\|set_instances\|start\|status\|stop\)\>"
@@ -36,7 +36,7 @@ syn match comgmtFunction "\(\<clientsettings::\)\@<=\(client_policy\|cloud_servi
 syn match comgmtFunction "\(\<comanage::\)\@<=\(ccmsetup_command\|parse_ccmsetup_command\)\>"
 syn match comgmtFunction "\(\<dns::\)\@<=\(check_cname\|cname\|zone\)\>"
 syn match comgmtGlobal "\<\(secret\|secret_prompt\|target\)\ze\s*("
-syn keyword comgmtType AzureService CertRequest Certificate ClientSecret ClientSettings Cmg CnameRecord Discovery DnsZone EntraApp Finding LabCa LogEntry ModuleError ResourceGroup RoleAssignment Secret Site Subscription
+syn keyword comgmtType AzureService CertRequest Certificate ClientSecret ClientSettings Cmg CnameRecord Communication Discovery DnsZone EntraApp Finding LabCa LogEntry ModuleError ResourceGroup RoleAssignment Secret Site SiteRole Subscription
 
 hi def link rhaiConditional Conditional
 hi def link rhaiRepeat Repeat

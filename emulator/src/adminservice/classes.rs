@@ -187,6 +187,7 @@ impl WmiClass {
 pub const CLASSES: &[&WmiClass] = &[
     &super::site::SMS_SITE,
     &super::site::SMS_SCI_SYSRESUSE,
+    &super::component::SMS_SCI_COMPONENT,
     &super::aad::SMS_AAD_TENANT_EX,
     &super::aad::SMS_AAD_APPLICATION_EX,
     &super::aad::SMS_AZURE_CLOUDSERVICE,

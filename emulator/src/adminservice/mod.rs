@@ -2,8 +2,8 @@
 //! an application registered in the tenant, which is how a CMG-fronted AdminService
 //! takes Entra tokens), its error body, its faults, and the `wmi/` route: reads with
 //! OData queries through the shared engine (`wmi.rs`), writes and method calls
-//! (`write.rs`) over a declarative class table (`classes.rs`; the classes in `site.rs`,
-//! `aad.rs`, `cmg.rs` with `cmg_cert.rs` and `cmg_state.rs`, `clientsettings.rs`), rows with etags and sealed secrets (`rows.rs`, `secrets.rs`),
+//! (`write.rs`) over a declarative class table (`classes.rs`; the classes in `site.rs` with `roles.rs`,
+//! `component.rs`, `aad.rs`, `cmg.rs` with `cmg_cert.rs` and `cmg_state.rs`, `clientsettings.rs`), rows with etags and sealed secrets (`rows.rs`, `secrets.rs`),
 //! and the site server's Entra user discovery (`discovery.rs`) writing its CMTrace log
 //! (`sitelog.rs`).
 //! Source: MicrosoftDocs/memdocs:memdocs/configmgr/develop/adminservice/usage.md,
@@ -15,7 +15,9 @@ mod clientsettings;
 mod cmg;
 mod cmg_cert;
 mod cmg_state;
+mod component;
 mod discovery;
+mod roles;
 mod rows;
 mod secrets;
 pub mod site;
@@ -28,6 +30,7 @@ mod write;
 pub fn seed(db: &crate::store::Db<'_>) -> Result<(), crate::store::StoreError> {
     site::seed(db)?;
     clientsettings::seed(db)?;
+    component::seed(db)?;
     discovery::recover(db)
 }
 

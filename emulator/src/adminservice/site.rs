@@ -1,9 +1,9 @@
 //! The site itself: `SMS_Site` and the site systems' role rows (`SMS_SCI_SysResUse`),
 //! seeded as a lab primary site whose site server also hosts an HTTP management point.
-//! Both are maintained by the site; the AdminService serves them read-only here.
+//! `SMS_Site` is maintained by the site; role rows take the writes in roles.rs.
 
-use super::classes::{ro, KeyKind, Ty, WmiClass};
-use super::rows;
+use super::classes::{ro, rw, KeyKind, Ty, WmiClass};
+use super::{roles, rows};
 use crate::store::{Db, StoreError};
 use serde_json::{json, Value};
 
@@ -41,29 +41,36 @@ pub const SMS_SITE: WmiClass = WmiClass::read_only(
 /// (properties), sccm-ps Get-CMSiteRole.md (role names). The key here is `ItemName`;
 /// the WMI class's key is several properties together and how the AdminService
 /// addresses one row is UNCONFIRMED (callers filter by `RoleName` and `SiteCode`,
-/// api-surface.md §0.2).
-pub const SMS_SCI_SYSRESUSE: WmiClass = WmiClass::read_only(
-    "SMS_SCI_SysResUse",
-    "ItemName",
-    KeyKind::Given,
-    &[],
-    &[
+/// api-surface.md §0.2). Writes (roles.rs): a CMG connection point or a software update
+/// point added and removed, a role's `Props` changed.
+pub const SMS_SCI_SYSRESUSE: WmiClass = WmiClass {
+    name: "SMS_SCI_SysResUse",
+    key: "ItemName",
+    key_kind: KeyKind::Given,
+    natural_key: &[],
+    props: &[
         ro("FileType", Ty::Int),
         ro("ItemName", Ty::Str),
         ro("ItemType", Ty::Str),
         ro("NALPath", Ty::Str),
         ro("NALType", Ty::Str),
-        ro("NetworkOSPath", Ty::Str),
-        ro("PropLists", Ty::List),
-        ro("Props", Ty::List),
+        rw("NetworkOSPath", Ty::Str),
+        rw("PropLists", Ty::List),
+        rw("Props", Ty::List),
         ro("RoleCount", Ty::Int),
-        ro("RoleName", Ty::Str),
+        rw("RoleName", Ty::Str),
         ro("ServiceWindows", Ty::List),
-        ro("SiteCode", Ty::Str),
-        ro("SslState", Ty::Int),
+        rw("SiteCode", Ty::Str),
+        rw("SslState", Ty::Int),
         ro("Type", Ty::Int),
     ],
-);
+    writable: true,
+    on_create: Some(roles::create),
+    on_update: Some(roles::update),
+    on_delete: Some(roles::delete),
+    on_read: None,
+    methods: &[],
+};
 
 fn site() -> Value {
     json!({

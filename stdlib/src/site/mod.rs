@@ -1,6 +1,7 @@
 //! `site` script module: the Configuration Manager site through its AdminService — the
 //! site itself, the Entra apps and the cloud-management Azure service imported into
-//! it, and Entra user discovery. Thin bindings only: the work is in `ops/`, the
+//! it, Entra user discovery, the site's client communication (enhanced HTTP) and its
+//! site system roles (the CMG connection point, management and software update points). Thin bindings only: the work is in `ops/`, the
 //! options and rules in `model.rs`, what scripts get back in `objects.rs`.
 
 pub mod model;
@@ -11,7 +12,7 @@ use crate::context::Ctx;
 use crate::entra::objects::{ClientSecret, EntraApp};
 use crate::error::{at, ModuleError};
 use crate::options;
-use objects::{AzureService, Discovery, Site};
+use objects::{AzureService, Communication, Discovery, Site, SiteRole};
 use rhai::plugin::*;
 use rhai::Map;
 
@@ -32,6 +33,36 @@ fn take_object<T: Clone + 'static>(
             "{function}: option `{key}` must be {what}, not {type_name}"
         ))
     })
+}
+
+/// The `cmg` option of `site::ensure_role`: the `Cmg` from `cmg::ensure`, or its
+/// service name.
+fn take_cmg(function: &str, options: &mut Map) -> Result<ops::CmgRef, ModuleError> {
+    let v = options.remove("cmg").ok_or_else(|| {
+        ModuleError::validation(format!("{function}: option `cmg` is required"))
+            .with_hint("pass the Cmg from cmg::ensure, or the CMG's service name")
+    })?;
+    let type_name = v.type_name();
+    if let Some(c) = v.clone().try_cast::<crate::cmg::objects::Cmg>() {
+        return Ok(ops::CmgRef {
+            planned: !c.id.is_known(),
+            name: c.name,
+        });
+    }
+    match v.into_string() {
+        Ok(name) if !name.trim().is_empty() => Ok(ops::CmgRef {
+            name,
+            planned: false,
+        }),
+        _ => Err(ModuleError::validation(format!(
+            "{function}: option `cmg` must be the Cmg from cmg::ensure or a service name, not {type_name}"
+        ))),
+    }
+}
+
+/// The site server: the default site system of the role functions.
+fn default_server(run: &Ctx) -> Result<String, ModuleError> {
+    Ok(ops::site(run)?.server)
 }
 
 #[export_module]
@@ -250,6 +281,381 @@ pub mod api {
             .unwrap_or(Dynamic::UNIT))
     }
 
+    /// Set how clients talk to the site's HTTP site systems: the site's Communication
+    /// Security tab ("HTTPS only" or "HTTPS or HTTP", and "Use Configuration
+    /// Manager-generated certificates for HTTP site systems", enhanced HTTP).
+    ///
+    /// Writes the site component manager's `IISSSLState` (`SMS_SCI_Component`,
+    /// `SMS_SITE_COMPONENT_MANAGER|SMS Site Server`), computed from the value the site
+    /// has: only the settings given change, every other bit stays as it is. The values
+    /// follow an observed table (HTTPS or HTTP 192, with enhanced HTTP 1216); which bit
+    /// means what beyond 1024 (enhanced HTTP) is UNCONFIRMED, and so is the AdminService
+    /// write of embedded properties (public scripts use WMI): where the site takes no
+    /// such write, `comgmt plan --powershell FILE` gives the `Set-CMSite` line instead.
+    /// A second run changes nothing; a plan writes nothing.
+    ///
+    /// # Options
+    /// - `client_communication` (string): "https_or_http" or "https_only"; left out: as it is.
+    /// - `use_configmgr_certificates` (bool): enhanced HTTP; needs 1806 (build 8692) or later.
+    /// - `check_crl` (bool): clients check the CRL for site systems.
+    /// - `use_pki_client_certificate` (bool): use a PKI client certificate when available (HTTPS or HTTP only).
+    ///
+    /// # Returns
+    /// A `Communication`: `site_code`, `client_communication`, `use_configmgr_certificates`,
+    /// `iis_ssl_state`, `changed`.
+    ///
+    /// # Permission
+    /// ConfigMgr: Full Administrator or Infrastructure Administrator.
+    ///
+    /// # Example
+    /// ```rhai
+    /// // On the emulator, as through a CMG, the AdminService takes a token for the server app.
+    /// entra::server_app(#{ display_name: "Cloud Management web app" });
+    /// let c = site::set_communication(#{
+    ///     client_communication: "https_or_http", use_configmgr_certificates: true,
+    /// });
+    /// print(`site ${c.site_code}: IISSSLState ${c.iis_ssl_state}`);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn set_communication(
+        ctx: NativeCallContext,
+        options: Map,
+    ) -> Result<Communication, Box<EvalAltResult>> {
+        let run = Ctx::of(&ctx)?;
+        let opts = options::parse("site::set_communication", options).map_err(at(&ctx))?;
+        ops::set_communication(&run, &opts).map_err(at(&ctx))
+    }
+
+    /// Add a site system role on the site server. See `ensure_role(server, role, options)`.
+    ///
+    /// # Options
+    /// - `cmg` (Cmg or string, required): the `Cmg` from `cmg::ensure`, or the CMG's service name.
+    ///
+    /// # Returns
+    /// A `SiteRole`.
+    ///
+    /// # Permission
+    /// ConfigMgr: Full Administrator or Infrastructure Administrator.
+    ///
+    /// # Example
+    /// ```rhai,no_run
+    /// let cp = site::ensure_role("cmg_connection_point", #{ cmg: gw });   // gw from cmg::ensure
+    /// ```
+    #[rhai_fn(name = "ensure_role", return_raw)]
+    pub fn ensure_role_on_site_server(
+        ctx: NativeCallContext,
+        role: &str,
+        options: Map,
+    ) -> Result<SiteRole, Box<EvalAltResult>> {
+        let run = Ctx::of(&ctx)?;
+        let server = super::default_server(&run).map_err(at(&ctx))?;
+        ensure_role(ctx, &server, role, options)
+    }
+
+    /// Ensure a site system role on a site system: today the CMG connection point
+    /// (`"cmg_connection_point"`, the role `SMS Cloud Proxy Connector`), bound to a CMG.
+    ///
+    /// The role is found by its site, role name and server, and added only when it is
+    /// not there; one bound to another CMG is changed. `server` must already be a site
+    /// system of the site (an unknown one is an error listing the site's site systems),
+    /// and the CMG must exist in the site (in a plan that creates it, it need not yet).
+    /// The embedded property naming the CMG on the role is UNCONFIRMED (emulated at the
+    /// property level); the plan shows the `Add-CMCloudManagementGatewayConnectionPoint`
+    /// line that makes the same change by hand.
+    ///
+    /// # Options
+    /// - `cmg` (Cmg or string, required): the `Cmg` from `cmg::ensure`, or the CMG's service name (`GraniteFalls.contoso.com`).
+    ///
+    /// # Returns
+    /// A `SiteRole`: `server`, `role`, `role_name`, `site_code`, `cmg`, `changed`.
+    ///
+    /// # Permission
+    /// ConfigMgr: Full Administrator or Infrastructure Administrator.
+    ///
+    /// # Example
+    /// ```rhai,no_run
+    /// // gw from cmg::ensure(...)
+    /// let s = site::get();
+    /// let cp = site::ensure_role(s.server, "cmg_connection_point", #{ cmg: gw });
+    /// print(`${cp.role_name} on ${cp.server} for ${cp.cmg}`);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn ensure_role(
+        ctx: NativeCallContext,
+        server: &str,
+        role: &str,
+        options: Map,
+    ) -> Result<SiteRole, Box<EvalAltResult>> {
+        const F: &str = "site::ensure_role";
+        let run = Ctx::of(&ctx)?;
+        let mut options = options;
+        let cmg = take_cmg(F, &mut options).map_err(at(&ctx))?;
+        let _: model::RoleOptions = options::parse(F, options).map_err(at(&ctx))?;
+        ops::ensure_role(&run, server, role, &cmg).map_err(at(&ctx))
+    }
+
+    /// Remove a site system role from the site server. See `remove_role(server, role)`.
+    ///
+    /// # Returns
+    /// True when the role was there.
+    ///
+    /// # Permission
+    /// ConfigMgr: Full Administrator or Infrastructure Administrator.
+    ///
+    /// # Example
+    /// ```rhai
+    /// entra::server_app(#{ display_name: "Cloud Management web app" });
+    /// let removed = site::remove_role("cmg_connection_point");
+    /// print(`removed: ${removed}`);
+    /// ```
+    #[rhai_fn(name = "remove_role", return_raw)]
+    pub fn remove_role_on_site_server(
+        ctx: NativeCallContext,
+        role: &str,
+    ) -> Result<bool, Box<EvalAltResult>> {
+        let run = Ctx::of(&ctx)?;
+        let server = super::default_server(&run).map_err(at(&ctx))?;
+        remove_role(ctx, &server, role)
+    }
+
+    /// Remove a site system role (`"cmg_connection_point"`) from a site system.
+    ///
+    /// Nothing to remove is no change; a plan shows the removal and makes none, with the
+    /// `Remove-CMCloudManagementGatewayConnectionPoint` line.
+    ///
+    /// # Returns
+    /// True when the role was there (in a plan: would be removed).
+    ///
+    /// # Permission
+    /// ConfigMgr: Full Administrator or Infrastructure Administrator.
+    ///
+    /// # Example
+    /// ```rhai
+    /// entra::server_app(#{ display_name: "Cloud Management web app" });
+    /// let s = site::get();
+    /// if site::remove_role(s.server, "cmg_connection_point") { print("removed"); }
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn remove_role(
+        ctx: NativeCallContext,
+        server: &str,
+        role: &str,
+    ) -> Result<bool, Box<EvalAltResult>> {
+        let run = Ctx::of(&ctx)?;
+        ops::remove_role(&run, server, role).map_err(at(&ctx))
+    }
+
+    /// Set the site server's management point. See `management_point(server, options)`.
+    ///
+    /// # Options
+    /// - `allow_cmg_traffic` (bool): allow CMG traffic; left out: as it is.
+    ///
+    /// # Returns
+    /// A `SiteRole`.
+    ///
+    /// # Permission
+    /// ConfigMgr: Full Administrator or Infrastructure Administrator.
+    ///
+    /// # Example
+    /// ```rhai,no_run
+    /// let mp = site::management_point(#{ allow_cmg_traffic: true });
+    /// ```
+    #[rhai_fn(name = "management_point", return_raw)]
+    pub fn management_point_on_site_server(
+        ctx: NativeCallContext,
+        options: Map,
+    ) -> Result<SiteRole, Box<EvalAltResult>> {
+        let run = Ctx::of(&ctx)?;
+        let server = super::default_server(&run).map_err(at(&ctx))?;
+        management_point(ctx, &server, options)
+    }
+
+    /// Set a management point: "Allow Configuration Manager cloud management gateway
+    /// traffic" (`AllowProxyTraffic` on its `SMS_SCI_SysResUse` row).
+    ///
+    /// An HTTP management point may take CMG traffic only when the site has enhanced
+    /// HTTP: otherwise the call is refused before anything is written, naming the fix
+    /// (`site::set_communication(#{ client_communication: "https_or_http",
+    /// use_configmgr_certificates: true })`, or HTTPS on the management point). A plan
+    /// that turns enhanced HTTP on earlier counts it as on. A server with no management
+    /// point is an error listing the site's. `AllowProxyTraffic` comes from a third-party
+    /// DSC resource and the AdminService write of embedded properties is UNCONFIRMED
+    /// (public scripts use WMI): the plan shows the `Set-CMManagementPoint
+    /// -EnableCloudGateway` line that makes the same change by hand.
+    ///
+    /// # Options
+    /// - `allow_cmg_traffic` (bool): allow CMG traffic; left out: as it is.
+    ///
+    /// # Returns
+    /// A `SiteRole`: `server`, `role`, `role_name`, `site_code`, `allow_cmg_traffic`,
+    /// `https`, `changed`.
+    ///
+    /// # Permission
+    /// ConfigMgr: Full Administrator or Infrastructure Administrator.
+    ///
+    /// # Example
+    /// ```rhai
+    /// entra::server_app(#{ display_name: "Cloud Management web app" });
+    /// site::set_communication(#{ client_communication: "https_or_http", use_configmgr_certificates: true });
+    /// let s = site::get();
+    /// let mp = site::management_point(s.server, #{ allow_cmg_traffic: true });
+    /// print(`${mp.server}: CMG traffic ${mp.allow_cmg_traffic}`);
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn management_point(
+        ctx: NativeCallContext,
+        server: &str,
+        options: Map,
+    ) -> Result<SiteRole, Box<EvalAltResult>> {
+        let run = Ctx::of(&ctx)?;
+        let opts = options::parse("site::management_point", options).map_err(at(&ctx))?;
+        ops::point(&run, ops::Point::Management, server, &opts).map_err(at(&ctx))
+    }
+
+    /// Set the site server's software update point. See
+    /// `software_update_point(server, options)`.
+    ///
+    /// # Options
+    /// - `allow_cmg_traffic` (bool): allow CMG traffic; left out: as it is.
+    ///
+    /// # Returns
+    /// A `SiteRole`.
+    ///
+    /// # Permission
+    /// ConfigMgr: Full Administrator or Infrastructure Administrator.
+    ///
+    /// # Example
+    /// ```rhai,no_run
+    /// let sup = site::software_update_point(#{ allow_cmg_traffic: true });
+    /// ```
+    #[rhai_fn(name = "software_update_point", return_raw)]
+    pub fn software_update_point_on_site_server(
+        ctx: NativeCallContext,
+        options: Map,
+    ) -> Result<SiteRole, Box<EvalAltResult>> {
+        let run = Ctx::of(&ctx)?;
+        let server = super::default_server(&run).map_err(at(&ctx))?;
+        software_update_point(ctx, &server, options)
+    }
+
+    /// Set a software update point: "Allow Configuration Manager cloud management
+    /// gateway traffic", the same switch and the same rule as `management_point` (an
+    /// HTTP point needs the site's enhanced HTTP). The software update point must exist
+    /// (this does not add one). Its embedded property name is UNCONFIRMED
+    /// (`AllowProxyTraffic`, as on a management point); the plan shows the
+    /// `Set-CMSoftwareUpdatePoint -EnableCloudGateway` line.
+    ///
+    /// # Options
+    /// - `allow_cmg_traffic` (bool): allow CMG traffic; left out: as it is.
+    ///
+    /// # Returns
+    /// A `SiteRole`.
+    ///
+    /// # Permission
+    /// ConfigMgr: Full Administrator or Infrastructure Administrator.
+    ///
+    /// # Example
+    /// ```rhai,no_run
+    /// let sup = site::software_update_point("SUP01.contoso.com", #{ allow_cmg_traffic: true });
+    /// ```
+    #[rhai_fn(return_raw)]
+    pub fn software_update_point(
+        ctx: NativeCallContext,
+        server: &str,
+        options: Map,
+    ) -> Result<SiteRole, Box<EvalAltResult>> {
+        let run = Ctx::of(&ctx)?;
+        let opts = options::parse("site::software_update_point", options).map_err(at(&ctx))?;
+        ops::point(&run, ops::Point::SoftwareUpdate, server, &opts).map_err(at(&ctx))
+    }
+
+    /// The site code.
+    #[rhai_fn(global, get = "site_code", pure)]
+    pub fn comm_site_code(c: &mut Communication) -> String {
+        c.site_code.clone()
+    }
+    /// `https_or_http` or `https_only`.
+    #[rhai_fn(global, get = "client_communication", pure)]
+    pub fn comm_client_communication(c: &mut Communication) -> String {
+        c.client_communication.clone()
+    }
+    /// Whether enhanced HTTP is on.
+    #[rhai_fn(global, get = "use_configmgr_certificates", pure)]
+    pub fn comm_ehttp(c: &mut Communication) -> bool {
+        c.use_configmgr_certificates
+    }
+    /// The site's `IISSSLState` (1216: HTTPS or HTTP with enhanced HTTP).
+    #[rhai_fn(global, get = "iis_ssl_state", pure)]
+    pub fn comm_state(c: &mut Communication) -> i64 {
+        c.iis_ssl_state
+    }
+    /// True when this call changed the site.
+    #[rhai_fn(global, get = "changed", pure)]
+    pub fn comm_changed(c: &mut Communication) -> bool {
+        c.changed
+    }
+    /// One line: the settings.
+    #[rhai_fn(global, name = "to_string", name = "to_debug", pure)]
+    pub fn comm_to_string(c: &mut Communication) -> String {
+        format!(
+            "site {} communication: {}, enhanced HTTP {} (IISSSLState {})",
+            c.site_code,
+            c.client_communication,
+            if c.use_configmgr_certificates {
+                "on"
+            } else {
+                "off"
+            },
+            c.iis_ssl_state
+        )
+    }
+
+    /// The site system's FQDN.
+    #[rhai_fn(global, get = "server", pure)]
+    pub fn role_server(r: &mut SiteRole) -> String {
+        r.server.clone()
+    }
+    /// `cmg_connection_point`, `management_point`, `software_update_point`.
+    #[rhai_fn(global, get = "role", pure)]
+    pub fn role_role(r: &mut SiteRole) -> String {
+        r.role.clone()
+    }
+    /// The product's role name, e.g. `SMS Cloud Proxy Connector`.
+    #[rhai_fn(global, get = "role_name", pure)]
+    pub fn role_role_name(r: &mut SiteRole) -> String {
+        r.role_name.clone()
+    }
+    /// The site code.
+    #[rhai_fn(global, get = "site_code", pure)]
+    pub fn role_site_code(r: &mut SiteRole) -> String {
+        r.site_code.clone()
+    }
+    /// The CMG's service name (a connection point), else "".
+    #[rhai_fn(global, get = "cmg", pure)]
+    pub fn role_cmg(r: &mut SiteRole) -> String {
+        r.cmg.clone()
+    }
+    /// Whether the point allows CMG traffic.
+    #[rhai_fn(global, get = "allow_cmg_traffic", pure)]
+    pub fn role_allow(r: &mut SiteRole) -> bool {
+        r.allow_cmg_traffic
+    }
+    /// Whether the role takes HTTPS client connections.
+    #[rhai_fn(global, get = "https", pure)]
+    pub fn role_https(r: &mut SiteRole) -> bool {
+        r.https
+    }
+    /// True when this call changed the role.
+    #[rhai_fn(global, get = "changed", pure)]
+    pub fn role_changed(r: &mut SiteRole) -> bool {
+        r.changed
+    }
+    /// One line: role and server.
+    #[rhai_fn(global, name = "to_string", name = "to_debug", pure)]
+    pub fn role_to_string(r: &mut SiteRole) -> String {
+        format!("{} on {} (site {})", r.role_name, r.server, r.site_code)
+    }
+
     /// Site code, e.g. `ABC`.
     #[rhai_fn(global, get = "code", pure)]
     pub fn site_code(s: &mut Site) -> String {
@@ -406,6 +812,10 @@ pub fn option_specs() -> Vec<options::OptionSpec> {
             &["server", "client", "secret"],
         ),
         OptionSpec::of::<ops::DiscoveryOptions>("site::run_discovery", &[]),
+        OptionSpec::of::<model::CommunicationOptions>("site::set_communication", &[]),
+        OptionSpec::of::<model::RoleOptions>("site::ensure_role", &["cmg"]),
+        OptionSpec::of::<model::PointOptions>("site::management_point", &[]),
+        OptionSpec::of::<model::PointOptions>("site::software_update_point", &[]),
     ]
 }
 
@@ -421,6 +831,16 @@ pub fn register_types(types: &mut rhai::Module) {
         types,
         "AzureService",
         "The cloud-management Azure service in the site, from `site::azure_service`.",
+    );
+    document_type::<Communication>(
+        types,
+        "Communication",
+        "The site's client communication settings, from `site::set_communication`.",
+    );
+    document_type::<SiteRole>(
+        types,
+        "SiteRole",
+        "A site system role, from `site::ensure_role`, `site::management_point` or `site::software_update_point`.",
     );
     document_type::<Discovery>(
         types,

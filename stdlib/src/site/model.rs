@@ -4,6 +4,9 @@
 use crate::error::{ModuleError, Result};
 use serde::Deserialize;
 
+mod roles;
+pub use roles::*;
+
 /// The Entra tenant rows (`Get-CMAADTenant`). Property-level emulation: the class name
 /// is inferred from the product's naming (api-surface §6.4), its schema UNCONFIRMED.
 pub const TENANT_CLASS: &str = "wmi/SMS_AAD_Tenant_Ex";

@@ -77,3 +77,36 @@ pub fn text(v: &Value, key: &str) -> String {
         other => other.to_string(),
     }
 }
+
+/// The site's client communication settings, from `site::set_communication`.
+#[derive(Debug, Clone)]
+pub struct Communication {
+    pub site_code: String,
+    /// `https_or_http` or `https_only`.
+    pub client_communication: String,
+    /// Enhanced HTTP.
+    pub use_configmgr_certificates: bool,
+    /// The site's `IISSSLState` after the call.
+    pub iis_ssl_state: i64,
+    pub changed: bool,
+}
+
+/// A site system role, from `site::ensure_role`, `site::management_point` or
+/// `site::software_update_point`.
+#[derive(Debug, Clone)]
+pub struct SiteRole {
+    /// The site system's FQDN.
+    pub server: String,
+    /// `cmg_connection_point`, `management_point`, `software_update_point`.
+    pub role: String,
+    /// The product's role name, e.g. `SMS Cloud Proxy Connector`.
+    pub role_name: String,
+    pub site_code: String,
+    /// The CMG's service name (a connection point), else empty.
+    pub cmg: String,
+    /// Whether the role allows CMG traffic (management and software update points).
+    pub allow_cmg_traffic: bool,
+    /// Whether the role takes HTTPS client connections.
+    pub https: bool,
+    pub changed: bool,
+}

@@ -1,12 +1,19 @@
 //! What the site module reads and writes through the AdminService: the site, the
-//! Entra tenant and apps imported into it, the cloud-management Azure service, and a
-//! discovery run. Rows are written only through `change::ensure` ([`row::WmiRow`]).
+//! Entra tenant and apps imported into it, the cloud-management Azure service, a
+//! discovery run, the site's communication settings and its site system roles. Rows are written only through `change::ensure` ([`row::WmiRow`]).
 
+mod communication;
 mod discovery;
+mod points;
+mod role_row;
+mod roles;
 pub mod row;
 mod service;
 
+pub use communication::set_communication;
 pub use discovery::{run_discovery, DiscoveryOptions};
+pub use points::{point, Point};
+pub use roles::{ensure_role, remove_role, CmgRef};
 pub use service::ensure_azure_service;
 
 use crate::context::Ctx;
@@ -37,6 +44,12 @@ pub(crate) fn read_or_plan<T>(ctx: &Ctx, r: Result<T>, planned: impl FnOnce() ->
         Err(e) if unreachable_in_plan(ctx, &e) => Ok(planned()),
         other => other,
     }
+}
+
+/// Whether `site` is the stand-in of a plan that cannot read the site
+/// ([`read_or_plan`]).
+pub(crate) fn unread(site: &Site) -> bool {
+    site.code == crate::change::Known::<String>::AfterApply.text()
 }
 
 /// The primary site the AdminService serves.
