@@ -68,11 +68,13 @@ fn tutorial_runs_then_reruns_with_no_changes_and_never_shows_the_password() {
         "CNAME GraniteFalls.contoso.com. -> GraniteFalls.westus.cloudapp.azure.com in Azure DNS",
         "info[cname-ok]: GraniteFalls.contoso.com is a CNAME to GraniteFalls.westus.cloudapp.azure.com, which resolves to ",
         "CNAME record: GraniteFalls.contoso.com. 3600 IN CNAME GraniteFalls.westus.cloudapp.azure.com.",
-        "SKIPPED: Enhanced HTTP, the CMG connection point",
+        "Site communication: site ABC communication: https_or_http, enhanced HTTP on (IISSSLState 1216)",
+        "CMG connection point: SMS Cloud Proxy Connector on CM01.comgmtlab.local (site ABC)",
+        "Management point: SMS Management Point on CM01.comgmtlab.local (site ABC)",
         "Client settings Default Client Settings: cloud services #{\"allow_cloud_dp\": true, \"auto_aad_join\": true, \"enable_cmg\": true}",
         "Client settings Default Client Settings: client policy #{\"polling_minutes\": 60, \"user_policy\": true, \"user_policy_on_internet\": true}",
         "CCMSETUPCMD for the Intune app: CCMSETUPCMD=\"CCMHOSTNAME=GraniteFalls.contoso.com/CCM_Proxy_MutualAuth/72057594037927939 SMSSITECODE=ABC AADCLIENTAPPID=",
-        "Done, except the 3 step(s) above.",
+        "Done, except the 2 step(s) above.",
     ] {
         assert!(out.contains(line), "missing {line:?} in:\n{out}");
     }
@@ -180,6 +182,11 @@ fn the_site_changes_of_a_fresh_plan_as_powershell_hold_no_secret() {
         "New-CMCloudManagementAzureService -Name 'My cloud management service'",
         "New-CMCloudManagementGateway -ServiceCertPath ",
         "-ServiceCertPassword $PfxPassword",
+        "Set-CMSite -SiteCode ",
+        "Add-CMCloudManagementGatewayConnectionPoint -CloudManagementGatewayName 'GraniteFalls.contoso.com'",
+        "Set-CMManagementPoint ",
+        "Set-CMClientSettingCloudService -DefaultSetting",
+        "Set-CMClientSettingClientPolicy -DefaultSetting",
     ] {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }
