@@ -3,7 +3,9 @@
 //! takes Entra tokens), its error body, its faults, and the `wmi/` route: reads with
 //! OData queries through the shared engine (`wmi.rs`), writes and method calls
 //! (`write.rs`) over a declarative class table (`classes.rs`; the classes in `site.rs`,
-//! `aad.rs`, `cmg.rs` with `cmg_cert.rs` and `cmg_state.rs`), rows with etags and sealed secrets (`rows.rs`, `secrets.rs`),
+//! `aad.rs`, `cmg.rs` with `cmg_cert.rs` and `cmg_state.rs`; collections and their
+//! membership in `collections.rs` with queries in `wql.rs`, the devices and their
+//! co-management state in `devices.rs`, the co-management policy in `comanage.rs`), rows with etags and sealed secrets (`rows.rs`, `secrets.rs`),
 //! and the site server's Entra user discovery (`discovery.rs`) writing its CMTrace log
 //! (`sitelog.rs`).
 //! Source: MicrosoftDocs/memdocs:memdocs/configmgr/develop/adminservice/usage.md,
@@ -14,18 +16,24 @@ mod classes;
 mod cmg;
 mod cmg_cert;
 mod cmg_state;
+mod collections;
+mod comanage;
+mod devices;
 mod discovery;
 mod rows;
 mod secrets;
 pub mod site;
 mod sitelog;
 mod wmi;
+mod wql;
 mod write;
 
 /// Seed what a site holds on a new (or older) state, and end discovery runs a stopped
 /// emulator left running.
 pub fn seed(db: &crate::store::Db<'_>) -> Result<(), crate::store::StoreError> {
     site::seed(db)?;
+    devices::seed(db)?;
+    collections::seed(db)?;
     discovery::recover(db)
 }
 
