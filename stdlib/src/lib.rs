@@ -21,6 +21,7 @@ pub mod values;
 pub mod azure;
 pub mod cert;
 pub mod cmg;
+pub mod comanage;
 pub mod dns;
 pub mod entra;
 pub mod globals;
@@ -93,6 +94,13 @@ pub const MODULES: &[ScriptModule] = &[
         build: cmg::module,
         options: cmg::option_specs,
         types: cmg::register_types,
+    },
+    ScriptModule {
+        name: "comanage",
+        summary: "Co-management: device collections and their rules, automatic enrollment, workloads and pilot collections, and devices by co-management state.",
+        build: comanage::module,
+        options: comanage::option_specs,
+        types: comanage::register_types,
     },
     ScriptModule {
         name: "dns",
