@@ -25,16 +25,17 @@ syn match rhaiNumber "\<\d[0-9_]*\(\.\d[0-9_]*\)\=\([eE][+-]\=\d\+\)\=\>"
 syn match rhaiNumber "\<0x[0-9A-Fa-f_]\+\>"
 syn match rhaiMapStart "#{"
 
-syn match comgmtModule "\<\(cert\|entra\|site\|logs\|azure\|cmg\|dns\)\ze::"
+syn match comgmtModule "\<\(cert\|entra\|site\|logs\|azure\|cmg\|comanage\|dns\)\ze::"
 syn match comgmtFunction "\(\<cert::\)\@<=\(check_cmg\|deployment_name\|export_pfx\|import_cert\|issue\|lab_ca\|load_pfx\|request\|service_name\)\>"
 syn match comgmtFunction "\(\<entra::\)\@<=\(client_app\|client_secret\|find_app\|grant_admin_consent\|server_app\|tenant\)\>"
 syn match comgmtFunction "\(\<site::\)\@<=\(azure_service\|get\|log_dir\|run_discovery\)\>"
 syn match comgmtFunction "\(\<logs::\)\@<=\(find\|read\|wait_for\)\>"
 syn match comgmtFunction "\(\<azure::\)\@<=\(check_cmg_name\|providers\|resource_group\|role_assignment\|subscription\)\>"
 syn match comgmtFunction "\(\<cmg::\)\@<=\(ensure\|get\|list\|replace_certificate\|set_instances\|start\|status\|stop\)\>"
+syn match comgmtFunction "\(\<comanage::\)\@<=\(collection\|enable\|status\)\>"
 syn match comgmtFunction "\(\<dns::\)\@<=\(check_cname\|cname\|zone\)\>"
 syn match comgmtGlobal "\<\(secret\|secret_prompt\|target\)\ze\s*("
-syn keyword comgmtType AzureService CertRequest Certificate ClientSecret Cmg CnameRecord Discovery DnsZone EntraApp Finding LabCa LogEntry ModuleError ResourceGroup RoleAssignment Secret Site Subscription
+syn keyword comgmtType AzureService CertRequest Certificate ClientSecret Cmg CnameRecord CoManagement CoManagementStatus Collection Discovery DnsZone EntraApp Finding LabCa LogEntry ModuleError ResourceGroup RoleAssignment Secret Site Subscription
 
 hi def link rhaiConditional Conditional
 hi def link rhaiRepeat Repeat
