@@ -33,6 +33,12 @@ pub fn enable(ctx: &Ctx, opts: &EnableOptions, planned: &HashSet<String>) -> Res
     } else {
         Line::of(site.build)?
     };
+    ctx.note_once(&format!(
+        "co-management: site build {} takes the {} settings ({})",
+        site.build,
+        line.text(),
+        line.console_path()
+    ));
     // Every collection named must exist before anything is written.
     let id_of = |name: &str, what: &str| -> Result<String> {
         let row = match existing_collection(ctx, F, name, what) {
@@ -136,4 +142,45 @@ fn create_equivalent(settings: &Settings, line: Line) -> Equivalent {
         ));
     }
     Equivalent::powershell(command)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(workloads: &[(&str, &str)], pilots: &[(&str, &str)]) -> Settings {
+        EnableOptions {
+            auto_enrollment: "all".into(),
+            pilot_collection: None,
+            workloads: workloads
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            pilot_collections: pilots
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+        .validate()
+        .unwrap()
+    }
+
+    #[test]
+    fn the_cmdlet_line_on_both_product_lines() {
+        let all = settings(&[("windows_update_policies", "intune")], &[]);
+        let e = create_equivalent(&all, Line::CloudAttach);
+        assert_eq!(
+            e.command,
+            "New-CMCoManagementPolicy -AutoEnroll $true -CoManagementPolicyName 'CoMgmtSettingsProd' -WufbWorkloadEnabled; New-CMConfigurationPolicyDeployment -CoManagementPolicyName 'CoMgmtSettingsProd' -CollectionId 'SMS00001'"
+        );
+        let pilot = settings(&[("client_apps", "pilot_intune")], &[("client_apps", "P")]);
+        let e = create_equivalent(&pilot, Line::CoManagement);
+        assert!(e
+            .command
+            .ends_with("console > Administration > Cloud Services > Co-management > CoMgmtSettingsProd > Properties (Enablement, Staging)"));
+        assert!(
+            !e.command.contains("-ClientAppsWorkloadEnabled"),
+            "pilot is not Intune"
+        );
+    }
 }
