@@ -225,7 +225,7 @@ pub type RowsFn = fn(&AppState, &Db<'_>) -> Result<Vec<Value>, AdminError>;
 /// are when read).
 const COMPUTED: &[(&str, RowsFn)] = &[(
     "SMS_FullCollectionMembership",
-    super::collections::membership,
+    super::membership::membership,
 )];
 
 pub fn computed(class: &WmiClass) -> Option<RowsFn> {

@@ -1,5 +1,7 @@
-//! Collections (`SMS_Collection`) with their membership rules and the membership the
-//! site evaluates from them (`SMS_FullCollectionMembership`).
+//! Collections (`SMS_Collection`): the class, the built-ins, and the hooks that keep a
+//! collection's limiting collection sound. Its membership rules are in
+//! `collection_rules.rs`, the membership the site evaluates from them
+//! (`SMS_FullCollectionMembership`) in `membership.rs`.
 //!
 //! A collection is created by POST (`CollectionID` `ABC00016` assigned by the site,
 //! `Name` unique: a twin is 409), its rules added and removed with the instance methods
@@ -19,13 +21,13 @@
 //! first assigned `CollectionID`.
 
 use super::classes::{lazy, ro, rw, KeyKind, Method, Ty, WmiClass};
-use super::site::SITE_CODE;
-use super::{rows, wql, AdminError};
-use crate::app::{AppState, Shared};
+use super::collection_rules::{add_rule, delete_rule, query_rule};
+use super::membership::Eval;
+use super::{rows, AdminError};
+use crate::app::AppState;
 use crate::store::{Db, StoreError};
 use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
-use std::collections::{BTreeSet, HashMap};
 
 pub const SMS_COLLECTION: WmiClass = WmiClass {
     name: "SMS_Collection",
@@ -83,12 +85,12 @@ pub const SMS_FULLCOLLECTIONMEMBERSHIP: WmiClass = WmiClass::read_only(
     ],
 );
 
-const DEVICE: i64 = 2;
-const USER: i64 = 1;
-const SYSTEMS: &str = "SMS_R_System";
-const USERS: &str = "SMS_R_User";
+pub(super) const DEVICE: i64 = 2;
+pub(super) const USER: i64 = 1;
+pub(super) const SYSTEMS: &str = "SMS_R_System";
+pub(super) const USERS: &str = "SMS_R_User";
 
-fn bad(message: impl Into<String>) -> AdminError {
+pub(super) fn bad(message: impl Into<String>) -> AdminError {
     AdminError::new(StatusCode::BAD_REQUEST, message)
 }
 
@@ -155,151 +157,6 @@ pub fn seed(db: &Db<'_>) -> Result<(), StoreError> {
         )?;
     }
     Ok(())
-}
-
-fn query_rule(name: &str, query: &str, id: i64) -> Value {
-    json!({"@odata.type": "#AdminService.SMS_CollectionRuleQuery",
-           "RuleName": name, "QueryExpression": query, "QueryID": id})
-}
-
-fn direct_rule(class: &str, name: &str, id: i64) -> Value {
-    json!({"@odata.type": "#AdminService.SMS_CollectionRuleDirect",
-           "ResourceClassName": class, "RuleName": name, "ResourceID": id})
-}
-
-fn is_direct(rule: &Value) -> bool {
-    rule["@odata.type"]
-        .as_str()
-        .is_some_and(|t| t.ends_with("SMS_CollectionRuleDirect"))
-        || rule.get("ResourceID").is_some_and(|v| !v.is_null())
-}
-
-/// Members evaluated from the stored collections and resources.
-struct Eval {
-    colls: HashMap<String, Value>,
-    systems: Vec<Value>,
-    users: Vec<Value>,
-    memo: HashMap<String, BTreeSet<i64>>,
-}
-
-impl Eval {
-    fn load(db: &Db<'_>) -> Result<Eval, StoreError> {
-        let colls = db
-            .docs(&SMS_COLLECTION.collection())?
-            .into_iter()
-            .map(|c| {
-                (
-                    c["CollectionID"].as_str().unwrap_or_default().to_string(),
-                    c,
-                )
-            })
-            .collect();
-        Ok(Eval {
-            colls,
-            systems: db.docs(&super::devices::SMS_R_SYSTEM.collection())?,
-            users: db.docs(&super::aad::SMS_R_USER.collection())?,
-            memo: HashMap::new(),
-        })
-    }
-
-    fn resources(&self, class: &str) -> &[Value] {
-        if class.eq_ignore_ascii_case(USERS) {
-            &self.users
-        } else {
-            &self.systems
-        }
-    }
-
-    fn key(class: &str) -> &'static str {
-        if class.eq_ignore_ascii_case(USERS) {
-            "ResourceID"
-        } else {
-            "ResourceId"
-        }
-    }
-
-    /// The members of `id`; `depth` guards a limiting loop (the hooks refuse one).
-    fn members(&mut self, id: &str, depth: usize) -> BTreeSet<i64> {
-        let upper = id.to_ascii_uppercase();
-        if let Some(m) = self.memo.get(&upper) {
-            return m.clone();
-        }
-        let Some(coll) = self.colls.get(&upper).cloned() else {
-            return BTreeSet::new();
-        };
-        let limit = coll["LimitToCollectionID"].as_str().unwrap_or_default();
-        let within = (!limit.is_empty() && depth < 32).then(|| self.members(limit, depth + 1));
-        let class = if coll["CollectionType"] == json!(USER) {
-            USERS
-        } else {
-            SYSTEMS
-        };
-        let mut out = BTreeSet::new();
-        for rule in coll["CollectionRules"].as_array().into_iter().flatten() {
-            if is_direct(rule) {
-                out.extend(rule["ResourceID"].as_i64());
-            } else if let Some(q) = rule["QueryExpression"]
-                .as_str()
-                .and_then(|q| wql::parse(q).ok())
-            {
-                let key = Self::key(&q.class);
-                out.extend(
-                    self.resources(&q.class)
-                        .iter()
-                        .filter(|r| wql::matches(&q.filter, r))
-                        .filter_map(|r| r[key].as_i64()),
-                );
-            }
-        }
-        let known: BTreeSet<i64> = self
-            .resources(class)
-            .iter()
-            .filter_map(|r| r[Self::key(class)].as_i64())
-            .collect();
-        out.retain(|r| known.contains(r) && within.as_ref().is_none_or(|w| w.contains(r)));
-        self.memo.insert(upper, out.clone());
-        out
-    }
-}
-
-/// Whether resource `id` is in collection `coll` now.
-pub fn is_member(db: &Db<'_>, coll: &str, id: i64) -> Result<bool, AdminError> {
-    Ok(Eval::load(db)?.members(coll, 0).contains(&id))
-}
-
-/// Every membership row, computed from the collections as they are now.
-pub fn membership(_: &AppState, db: &Db<'_>) -> Result<Vec<Value>, AdminError> {
-    let mut e = Eval::load(db)?;
-    let mut ids: Vec<String> = e.colls.keys().cloned().collect();
-    ids.sort();
-    let mut out = Vec::new();
-    for id in ids {
-        let coll = e.colls.get(&id).cloned().unwrap_or_default();
-        let user = coll["CollectionType"] == json!(USER);
-        let class = if user { USERS } else { SYSTEMS };
-        let direct: BTreeSet<i64> = coll["CollectionRules"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|r| is_direct(r))
-            .filter_map(|r| r["ResourceID"].as_i64())
-            .collect();
-        for rid in e.members(&id, 0) {
-            let res = e
-                .resources(class)
-                .iter()
-                .find(|r| r[Eval::key(class)].as_i64() == Some(rid))
-                .cloned()
-                .unwrap_or_default();
-            out.push(json!({
-                "CollectionID": id, "ResourceID": rid, "Name": res["Name"],
-                "ResourceType": if user { 4 } else { 5 },
-                "IsClient": res["Client"] == json!(1), "IsDirect": direct.contains(&rid),
-                "SiteCode": SITE_CODE, "_etag": 1,
-            }));
-        }
-    }
-    Ok(out)
 }
 
 fn text<'a>(row: &'a Map<String, Value>, name: &str) -> &'a str {
@@ -438,174 +295,4 @@ fn read(_: &AppState, db: &Db<'_>, doc: &mut Value) -> Result<bool, AdminError> 
     doc["LimitToCollectionName"] = name;
     doc["MemberCount"] = json!(count);
     Ok(true)
-}
-
-/// The `collectionRule` parameter (any case), checked against the collection.
-fn rule_param(db: &Db<'_>, coll: &Value, params: &Map<String, Value>) -> Result<Value, AdminError> {
-    let rule = params
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("collectionRule"))
-        .map(|(_, v)| v.clone())
-        .filter(Value::is_object)
-        .ok_or_else(|| bad("The parameter 'collectionRule' is required."))?;
-    let class = if coll["CollectionType"] == json!(USER) {
-        USERS
-    } else {
-        SYSTEMS
-    };
-    let name = rule["RuleName"].as_str().unwrap_or_default();
-    if is_direct(&rule) {
-        let rc = rule["ResourceClassName"].as_str().unwrap_or(class);
-        if !rc.eq_ignore_ascii_case(class) {
-            return Err(bad(format!(
-                "ResourceClassName '{rc}' does not fit a collection of {class} resources."
-            )));
-        }
-        let id = rule["ResourceID"]
-            .as_i64()
-            .ok_or_else(|| bad("A direct rule needs an integer ResourceID."))?;
-        let rclass = if class == USERS {
-            &super::aad::SMS_R_USER
-        } else {
-            &super::devices::SMS_R_SYSTEM
-        };
-        let res = rows::find(db, rclass, &id.to_string())?
-            .ok_or_else(|| bad(format!("ResourceID {id} is not a resource of {class}.")))?;
-        let rule_name = if name.is_empty() {
-            res["Name"].as_str().unwrap_or_default()
-        } else {
-            name
-        };
-        return Ok(direct_rule(class, rule_name, id));
-    }
-    let query = rule["QueryExpression"]
-        .as_str()
-        .ok_or_else(|| bad("A query rule needs a QueryExpression."))?;
-    if name.trim().is_empty() {
-        return Err(bad("A query rule needs a RuleName."));
-    }
-    let parsed = wql::parse(query).map_err(|e| bad(format!("QueryExpression: {e}")))?;
-    if !parsed.class.eq_ignore_ascii_case(class) {
-        return Err(bad(format!(
-            "QueryExpression selects from {}, but this collection holds {class} resources.",
-            parsed.class
-        )));
-    }
-    Ok(query_rule(name, query, 0))
-}
-
-fn same_rule(a: &Value, b: &Value) -> bool {
-    if is_direct(a) != is_direct(b) {
-        return false;
-    }
-    if is_direct(a) {
-        return a["ResourceID"] == b["ResourceID"];
-    }
-    a["RuleName"] == b["RuleName"] && a["QueryExpression"] == b["QueryExpression"]
-}
-
-/// Change a stored collection's rules inside one write transaction.
-fn with_rules(
-    st: &Shared,
-    instance: Option<Value>,
-    params: Map<String, Value>,
-    f: fn(&mut Vec<Value>, Value) -> Result<Value, AdminError>,
-) -> Result<Value, AdminError> {
-    let class = &SMS_COLLECTION;
-    let key = instance
-        .as_ref()
-        .map(|i| rows::id_of(class, i))
-        .ok_or_else(|| bad("Membership rules are changed on a collection instance."))?;
-    st.store.write(|db| {
-        let stored = rows::find(db, class, &key)?.ok_or_else(|| rows::not_found(class, &key))?;
-        if stored["IsBuiltIn"] == json!(true) {
-            return Err(bad("The rules of a built-in collection cannot be changed."));
-        }
-        let rule = rule_param(db, &stored, &params)?;
-        let mut rules: Vec<Value> = stored["CollectionRules"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let out = f(&mut rules, rule)?;
-        let mut row = stored.as_object().cloned().unwrap_or_default();
-        row.insert("CollectionRules".into(), Value::Array(rules));
-        row.insert("LastChangeTime".into(), json!(crate::util::now_iso()));
-        rows::bump(&mut row);
-        db.update(&class.collection(), &key, &Value::Object(row))?;
-        Ok(out)
-    })
-}
-
-fn add_rule(
-    st: &Shared,
-    _: &'static WmiClass,
-    instance: Option<Value>,
-    params: Map<String, Value>,
-) -> Result<Value, AdminError> {
-    with_rules(st, instance, params, |rules, mut rule| {
-        if let Some(have) = rules.iter().find(|r| same_rule(r, &rule)) {
-            return Ok(json!({"ReturnValue": 0, "QueryID": have["QueryID"]}));
-        }
-        if is_direct(&rule) {
-            rules.push(rule);
-            return Ok(json!({"ReturnValue": 0}));
-        }
-        let next = rules
-            .iter()
-            .filter_map(|r| r["QueryID"].as_i64())
-            .max()
-            .unwrap_or(0)
-            + 1;
-        rule["QueryID"] = json!(next);
-        rules.push(rule);
-        Ok(json!({"ReturnValue": 0, "QueryID": next}))
-    })
-}
-
-fn delete_rule(
-    st: &Shared,
-    _: &'static WmiClass,
-    instance: Option<Value>,
-    params: Map<String, Value>,
-) -> Result<Value, AdminError> {
-    with_rules(st, instance, params, |rules, rule| {
-        let before = rules.len();
-        rules.retain(|r| {
-            if is_direct(&rule) {
-                !same_rule(r, &rule)
-            } else {
-                is_direct(r) || r["RuleName"] != rule["RuleName"]
-            }
-        });
-        if rules.len() == before {
-            return Err(bad("The collection has no such membership rule."));
-        }
-        Ok(json!({"ReturnValue": 0}))
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::Store;
-
-    #[test]
-    fn built_ins_and_limits() {
-        let s = Store::open_memory().unwrap();
-        s.write(|db| {
-            super::super::devices::seed(db)?;
-            seed(db)
-        })
-        .unwrap();
-        let (all, clients) = s
-            .read(|db| {
-                let mut e = Eval::load(db)?;
-                Ok::<_, StoreError>((
-                    e.members("SMS00001", 0).len(),
-                    e.members("smsdm003", 0).len(),
-                ))
-            })
-            .unwrap();
-        assert_eq!((all, clients), (40, 38));
-    }
 }

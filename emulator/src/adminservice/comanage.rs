@@ -17,7 +17,7 @@
 //! resource access and endpoint protection (workloads.md, §15.3).
 
 use super::classes::{ro, rw, KeyKind, Ty, WmiClass};
-use super::{collections, rows, AdminError};
+use super::{collections, membership, rows, AdminError};
 use crate::app::AppState;
 use crate::store::Db;
 use axum::http::StatusCode;
@@ -100,7 +100,7 @@ pub fn workload_bits(db: &Db<'_>, policy: &Value, device: i64) -> Result<i64, Ad
         let on = match policy[format!("{stem}Workload")].as_i64() {
             Some(ALL) => true,
             Some(PILOT) => match policy[format!("{stem}PilotCollectionID")].as_str() {
-                Some(c) => collections::is_member(db, c, device)?,
+                Some(c) => membership::is_member(db, c, device)?,
                 None => false,
             },
             _ => false,

@@ -20,7 +20,7 @@
 //! 255 is everything is kept, api-surface.md §15.3).
 
 use super::classes::{ro, KeyKind, Ty, WmiClass};
-use super::{collections, comanage, AdminError};
+use super::{comanage, membership, AdminError};
 use crate::app::AppState;
 use crate::store::{Db, StoreError};
 use serde_json::{json, Value};
@@ -179,7 +179,7 @@ fn state(_: &AppState, db: &Db<'_>, doc: &mut Value) -> Result<bool, AdminError>
             Some(comanage::ALL) => true,
             Some(comanage::PILOT) => p["AutoEnrollmentCollectionID"]
                 .as_str()
-                .map(|c| collections::is_member(db, c, id))
+                .map(|c| membership::is_member(db, c, id))
                 .transpose()?
                 .unwrap_or(false),
             _ => false,

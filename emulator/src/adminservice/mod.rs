@@ -3,8 +3,9 @@
 //! takes Entra tokens), its error body, its faults, and the `wmi/` route: reads with
 //! OData queries through the shared engine (`wmi.rs`), writes and method calls
 //! (`write.rs`) over a declarative class table (`classes.rs`; the classes in `site.rs`,
-//! `aad.rs`, `cmg.rs` with `cmg_cert.rs` and `cmg_state.rs`; collections and their
-//! membership in `collections.rs` with queries in `wql.rs`, the devices and their
+//! `aad.rs`, `cmg.rs` with `cmg_cert.rs` and `cmg_state.rs`; collections in
+//! `collections.rs` with their rules in `collection_rules.rs`, membership in
+//! `membership.rs` and queries in `wql.rs`, the devices and their
 //! co-management state in `devices.rs`, the co-management policy in `comanage.rs`), rows with etags and sealed secrets (`rows.rs`, `secrets.rs`),
 //! and the site server's Entra user discovery (`discovery.rs`) writing its CMTrace log
 //! (`sitelog.rs`).
@@ -16,10 +17,12 @@ mod classes;
 mod cmg;
 mod cmg_cert;
 mod cmg_state;
+mod collection_rules;
 mod collections;
 mod comanage;
 mod devices;
 mod discovery;
+mod membership;
 mod rows;
 mod secrets;
 pub mod site;
