@@ -272,6 +272,35 @@ fn a_plan_writes_nothing_and_shows_the_cmdlets() {
     );
 }
 
+/// A plan that creates a collection and limits another by it: the Collection object
+/// stands for the one the site does not have yet.
+#[test]
+fn a_plan_limits_by_a_collection_it_creates() {
+    let lab = Lab::new();
+    let prep = lab.run(Mode::Apply);
+    let _ = ok(prep.engine.eval::<rhai::Dynamic>(SERVER));
+    let script = format!(
+        "{SERVER}{COLLECTION}let s = comanage::collection(\"Staging\", #{{ limiting: c }}); s.limiting"
+    );
+    let run = lab.run(Mode::Plan);
+    let out: String = ok(run.engine.eval(&script));
+    assert_eq!(out, "Co-management pilot");
+    assert!(admin_writes(&lab).is_empty());
+    // By name, the same plan is refused: the site has no such collection yet.
+    let by_name = script.replace("limiting: c", "limiting: \"Co-management pilot\"");
+    let run = lab.run(Mode::Plan);
+    assert!(run.engine.eval::<rhai::Dynamic>(&by_name).is_err());
+    // Applied, both exist and a second run changes nothing.
+    apply(&lab, &format!("{script};[]"));
+    let (_, c) = apply(&lab, &format!("{script};[]"));
+    assert!(
+        comanage_changes(&c)
+            .iter()
+            .all(|(a, _, _)| *a == Action::Unchanged),
+        "{c:?}"
+    );
+}
+
 #[test]
 fn two_runs_at_once_make_one_collection() {
     let lab = Lab::new();

@@ -16,8 +16,8 @@ use rhai::plugin::*;
 use rhai::Map;
 use std::collections::{BTreeMap, HashSet};
 
-/// Replace `Collection` objects in the `pilot_collection` and `pilot_collections`
-/// options by their names; answer the names of those a plan has not created yet.
+/// Replace `Collection` objects in the `limiting`, `pilot_collection` and
+/// `pilot_collections` options by their names; answer the names of those a plan has not created yet.
 fn collection_names(options: &mut Map) -> HashSet<String> {
     let mut planned = HashSet::new();
     let mut name_of = |v: &mut Dynamic| {
@@ -28,8 +28,10 @@ fn collection_names(options: &mut Map) -> HashSet<String> {
             *v = Dynamic::from(c.name);
         }
     };
-    if let Some(v) = options.get_mut("pilot_collection") {
-        name_of(v);
+    for key in ["pilot_collection", "limiting"] {
+        if let Some(v) = options.get_mut(key) {
+            name_of(v);
+        }
     }
     if let Some(m) = options.get_mut("pilot_collections") {
         if let Some(mut inner) = m.clone().try_cast::<Map>() {
@@ -87,7 +89,7 @@ pub mod api {
     /// member must be a device of the site.
     ///
     /// # Options
-    /// - `limiting` (string, default "All Systems"): the limiting collection, by name.
+    /// - `limiting` (string or Collection, default "All Systems"): the limiting collection, by name or as `comanage::collection` returned it (a plan that creates it in the same run needs the Collection).
     /// - `comment` (string, default ""): the collection's comment.
     /// - `direct` (array, default []): devices added by direct rules, by resource id (int) or name (string).
     /// - `query` (string): a query rule, `select … from SMS_R_System where …`.
@@ -121,9 +123,11 @@ pub mod api {
         options: Map,
     ) -> Result<Collection, Box<EvalAltResult>> {
         let run = Ctx::of(&ctx)?;
+        let mut options = options;
+        let planned = collection_names(&mut options);
         let opts: model::CollectionOptions =
             options::parse("comanage::collection", options).map_err(at(&ctx))?;
-        ops::ensure_collection(&run, name, &opts).map_err(at(&ctx))
+        ops::ensure_collection(&run, name, &opts, &planned).map_err(at(&ctx))
     }
 
     /// Enable co-management: automatic enrollment in Intune, the seven workloads and

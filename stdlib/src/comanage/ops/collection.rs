@@ -10,20 +10,36 @@ use crate::change::{ensure, Equivalent, Known};
 use crate::comanage::model::*;
 use crate::comanage::objects::Collection;
 use crate::context::Ctx;
-use crate::error::{ModuleError, Result};
+use crate::error::{ErrorKind, ModuleError, Result};
 use crate::site::ops::row::{ps_quote, WmiRow};
 use serde_json::{json, Value};
+use std::collections::HashSet;
 
 const F: &str = "comanage::collection";
 
 /// Ensure the device collection `name` and its rules.
-pub fn ensure_collection(ctx: &Ctx, name: &str, opts: &CollectionOptions) -> Result<Collection> {
+///
+/// `planned`: collections (by name) a plan creates earlier in the same run, passed as
+/// `Collection` objects: they are not in the site yet.
+pub fn ensure_collection(
+    ctx: &Ctx,
+    name: &str,
+    opts: &CollectionOptions,
+    planned: &HashSet<String>,
+) -> Result<Collection> {
     opts.validate(name)?;
-    let limiting = existing_collection(ctx, F, &opts.limiting, "limiting")?;
-    let limit_id = limiting["CollectionID"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let unknown = Known::<String>::AfterApply.text().to_string();
+    let limit_id = match existing_collection(ctx, F, &opts.limiting, "limiting") {
+        Ok(row) => row["CollectionID"].as_str().unwrap_or_default().to_string(),
+        Err(e)
+            if e.kind == ErrorKind::NotFound
+                && ctx.is_plan()
+                && planned.contains(&opts.limiting) =>
+        {
+            unknown.clone()
+        }
+        Err(e) => return Err(e),
+    };
     let members = opts
         .direct
         .iter()
@@ -44,6 +60,9 @@ pub fn ensure_collection(ctx: &Ctx, name: &str, opts: &CollectionOptions) -> Res
         }),
     );
     row.key_prop = "CollectionID";
+    if limit_id == unknown {
+        row.unknown = vec!["LimitToCollectionID"];
+    }
     row.create_equivalent = Some(Equivalent::powershell(format!(
         "New-CMDeviceCollection -Name {} -LimitingCollectionName {} -Comment {}",
         ps_quote(name),
