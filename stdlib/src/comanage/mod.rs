@@ -61,8 +61,9 @@ pub mod api {
     /// A `Collection`.
     ///
     /// # Permission
-    /// ConfigMgr: Full Administrator, Infrastructure Administrator or Compliance
-    /// Settings Manager (a role that can create collections).
+    /// ConfigMgr: a security role with the Collection class's Create and Modify
+    /// permissions (Full Administrator, Infrastructure Administrator, Operations
+    /// Administrator).
     ///
     /// # Example
     /// ```rhai
@@ -100,8 +101,9 @@ pub mod api {
     /// `limiting`, `comment`, `direct` (resource ids), `query`, `member_count`.
     ///
     /// # Permission
-    /// ConfigMgr: Full Administrator, Infrastructure Administrator or Compliance
-    /// Settings Manager (a role that can create collections and change their rules).
+    /// ConfigMgr: a security role with the Collection class's Create and Modify
+    /// permissions (Full Administrator, Infrastructure Administrator, Operations
+    /// Administrator).
     ///
     /// # Example
     /// ```rhai
