@@ -23,6 +23,7 @@ pub mod ccmsetup;
 pub mod cert;
 pub mod clientsettings;
 pub mod cmg;
+pub mod comanage;
 pub mod dns;
 pub mod entra;
 pub mod globals;
@@ -105,10 +106,10 @@ pub const MODULES: &[ScriptModule] = &[
     },
     ScriptModule {
         name: "comanage",
-        summary: "Co-management: the CCMSETUPCMD line the Intune app installs the client with.",
-        build: ccmsetup::module,
-        options: ccmsetup::option_specs,
-        types: |_| {},
+        summary: "Co-management: device collections and their rules, automatic enrollment, workloads and pilot collections, devices by co-management state, and the CCMSETUPCMD line.",
+        build: comanage::module,
+        options: comanage::option_specs,
+        types: comanage::register_types,
     },
     ScriptModule {
         name: "dns",

@@ -33,10 +33,10 @@ syn match comgmtFunction "\(\<logs::\)\@<=\(find\|read\|wait_for\)\>"
 syn match comgmtFunction "\(\<azure::\)\@<=\(check_cmg_name\|providers\|resource_group\|role_assignment\|subscription\)\>"
 syn match comgmtFunction "\(\<cmg::\)\@<=\(ensure\|get\|list\|replace_certificate\|set_instances\|start\|status\|stop\)\>"
 syn match comgmtFunction "\(\<clientsettings::\)\@<=\(client_policy\|cloud_services\|default_settings\|ensure\|get\)\>"
-syn match comgmtFunction "\(\<comanage::\)\@<=\(ccmsetup_command\|parse_ccmsetup_command\)\>"
+syn match comgmtFunction "\(\<comanage::\)\@<=\(ccmsetup_command\|collection\|enable\|parse_ccmsetup_command\|status\)\>"
 syn match comgmtFunction "\(\<dns::\)\@<=\(check_cname\|cname\|zone\)\>"
 syn match comgmtGlobal "\<\(secret\|secret_prompt\|target\)\ze\s*("
-syn keyword comgmtType AzureService CertRequest Certificate ClientSecret ClientSettings Cmg CnameRecord Communication Discovery DnsZone EntraApp Finding LabCa LogEntry ModuleError ResourceGroup RoleAssignment Secret Site SiteRole Subscription
+syn keyword comgmtType AzureService CertRequest Certificate ClientSecret ClientSettings Cmg CnameRecord CoManagement CoManagementStatus Collection Communication Discovery DnsZone EntraApp Finding LabCa LogEntry ModuleError ResourceGroup RoleAssignment Secret Site SiteRole Subscription
 
 hi def link rhaiConditional Conditional
 hi def link rhaiRepeat Repeat

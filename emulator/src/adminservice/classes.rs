@@ -31,6 +31,9 @@ pub enum Access {
     ReadOnly,
     /// Write-only: stored sealed (`secrets.rs`), answered as `null` on every read.
     Secret,
+    /// Read-only and lazy: filled only on a key lookup, `null` in a listing, as WMI's
+    /// lazy properties (`SMS_Collection.CollectionRules`, api-surface.md §0.2).
+    Lazy,
 }
 
 #[derive(Debug)]
@@ -56,6 +59,14 @@ pub const fn ro(name: &'static str, ty: Ty) -> Prop {
     }
 }
 
+pub const fn lazy(name: &'static str, ty: Ty) -> Prop {
+    Prop {
+        name,
+        ty,
+        access: Access::Lazy,
+    }
+}
+
 pub const fn secret(name: &'static str) -> Prop {
     Prop {
         name,
@@ -72,6 +83,10 @@ pub enum KeyKind {
     Assigned { first: i64 },
     /// The caller names it (`SMS_Site.SiteCode`).
     Given,
+    /// Text the site assigns: its site code and a five-digit counter from `first`
+    /// (`CollectionID` `ABC00016`; the built-in `SMS00001` rows are seeded). Whether the
+    /// counter is decimal or hexadecimal, and where it starts, is UNCONFIRMED.
+    SiteNumbered { first: i64 },
 }
 
 /// Fill defaults, validate and derive values on a new row (inside the write
@@ -172,6 +187,10 @@ impl WmiClass {
             .find(|p| p.name.eq_ignore_ascii_case(name))
     }
 
+    pub fn lazies(&self) -> impl Iterator<Item = &'static Prop> + '_ {
+        self.props.iter().filter(|p| p.access == Access::Lazy)
+    }
+
     pub fn secrets(&self) -> impl Iterator<Item = &'static Prop> + '_ {
         self.props.iter().filter(|p| p.access == Access::Secret)
     }
@@ -195,7 +214,29 @@ pub const CLASSES: &[&WmiClass] = &[
     &super::cmg::SMS_AZURESERVICE,
     &super::clientsettings::SMS_CLIENTSETTINGSDEFAULT,
     &super::clientsettings::SMS_CLIENTSETTINGS,
+    &super::collections::SMS_COLLECTION,
+    &super::collections::SMS_FULLCOLLECTIONMEMBERSHIP,
+    &super::devices::SMS_R_SYSTEM,
+    &super::devices::SMS_CLIENT_COMANAGEMENTSTATE,
+    &super::comanage::SMS_CONFIGURATIONPOLICY,
 ];
+
+/// The rows of a class the site computes on every read rather than stores.
+pub type RowsFn = fn(&AppState, &Db<'_>) -> Result<Vec<Value>, AdminError>;
+
+/// Classes whose rows are computed (membership follows the rules and resources as they
+/// are when read).
+const COMPUTED: &[(&str, RowsFn)] = &[(
+    "SMS_FullCollectionMembership",
+    super::membership::membership,
+)];
+
+pub fn computed(class: &WmiClass) -> Option<RowsFn> {
+    COMPUTED
+        .iter()
+        .find(|(n, _)| *n == class.name)
+        .map(|(_, f)| *f)
+}
 
 pub fn find(name: &str) -> Option<&'static WmiClass> {
     CLASSES
@@ -252,6 +293,10 @@ mod tests {
             if matches!(c.key_kind, KeyKind::Assigned { .. }) {
                 let key = c.prop(c.key).map(|p| (p.ty, p.access));
                 assert_eq!(key, Some((Ty::Int, Access::ReadOnly)), "{}", c.name);
+            }
+            if matches!(c.key_kind, KeyKind::SiteNumbered { .. }) {
+                let key = c.prop(c.key).map(|p| (p.ty, p.access));
+                assert_eq!(key, Some((Ty::Str, Access::ReadOnly)), "{}", c.name);
             }
             let mut names: Vec<String> = c.props.iter().map(|p| p.name.to_lowercase()).collect();
             names.sort();

@@ -106,20 +106,30 @@ pub fn not_found(class: &WmiClass, key: &str) -> AdminError {
 /// The next server-assigned key: a counter per class that never hands out a key twice,
 /// even after a delete (like an identity column).
 pub fn next_key(db: &Db<'_>, class: &WmiClass) -> Result<Value, StoreError> {
-    let KeyKind::Assigned { first } = class.key_kind else {
-        return Ok(Value::Null);
+    let site = super::site::SITE_CODE;
+    // The number in a stored key: the integer, or the counter after the site code.
+    let number = |v: &Value| match v {
+        Value::String(s) => s.strip_prefix(site).and_then(|n| n.parse::<i64>().ok()),
+        other => other.as_i64(),
+    };
+    let first = match class.key_kind {
+        KeyKind::Assigned { first } | KeyKind::SiteNumbered { first } => first,
+        KeyKind::Given => return Ok(Value::Null),
     };
     let meta = format!("wmi_next:{}", class.name);
     let stored: Option<i64> = db.meta(&meta)?.and_then(|v| v.parse().ok());
     let highest = db
         .docs(&class.collection())?
         .iter()
-        .filter_map(|d| d[class.key].as_i64())
+        .filter_map(|d| number(&d[class.key]))
         .max()
         .map_or(first, |m| m + 1);
     let next = stored.unwrap_or(first).max(highest).max(first);
     db.set_meta(&meta, &(next + 1).to_string())?;
-    Ok(json!(next))
+    Ok(match class.key_kind {
+        KeyKind::SiteNumbered { .. } => json!(format!("{site}{next:05}")),
+        _ => json!(next),
+    })
 }
 
 fn same(a: &Value, b: &Value) -> bool {

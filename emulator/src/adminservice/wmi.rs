@@ -125,7 +125,11 @@ fn answer(st: &crate::app::AppState, t: &Target, q: &Query) -> Result<Vec<Value>
     // Computed values (a CMG's State) are filled in the same read, before `$filter`.
     let docs: Vec<Value> = st.store.read(|db| {
         let mut out = Vec::new();
-        for d in db.docs(&class.collection())? {
+        let stored = match classes::computed(class) {
+            Some(rows) => rows(st, db)?,
+            None => db.docs(&class.collection())?,
+        };
+        for d in stored {
             if let Some(d) = rows::live(st, db, class, d)? {
                 out.push(rows::view(class, &d));
             }
@@ -142,7 +146,13 @@ fn answer(st: &crate::app::AppState, t: &Target, q: &Query) -> Result<Vec<Value>
         }
         return Ok(found);
     }
+    // Lazy properties are filled on key lookups only (api-surface.md §0.2).
     let mut rows = docs;
+    for row in rows.iter_mut() {
+        for p in class.lazies() {
+            row[p.name] = Value::Null;
+        }
+    }
     if let Some(src) = q.get("$filter") {
         let e = filter::parse(src, class).map_err(bad_query)?;
         rows.retain(|d| filter::matches(&e, d));

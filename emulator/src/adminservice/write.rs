@@ -57,7 +57,7 @@ pub fn checked(
                 class.name
             ))
         })?;
-        if p.access == Access::ReadOnly {
+        if matches!(p.access, Access::ReadOnly | Access::Lazy) {
             return Err(bad(format!(
                 "The property '{}' of type '{}' is read-only and cannot be set.",
                 p.name, class.name
