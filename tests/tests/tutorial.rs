@@ -71,10 +71,13 @@ fn tutorial_runs_then_reruns_with_no_changes_and_never_shows_the_password() {
         "Site communication: site ABC communication: https_or_http, enhanced HTTP on (IISSSLState 1216)",
         "CMG connection point: SMS Cloud Proxy Connector on CM01.comgmtlab.local (site ABC)",
         "Management point: SMS Management Point on CM01.comgmtlab.local (site ABC)",
+        "Pilot collection Co-management pilot (ABC",
+        "Co-management: CoMgmtSettingsProd (cloud attach (2111 and later)), automatic enrollment pilot for Co-management pilot",
+        "SKIPPED: The Intune app that installs ccmsetup.msi",
         "Client settings Default Client Settings: cloud services #{\"allow_cloud_dp\": true, \"auto_aad_join\": true, \"enable_cmg\": true}",
         "Client settings Default Client Settings: client policy #{\"polling_minutes\": 60, \"user_policy\": true, \"user_policy_on_internet\": true}",
         "CCMSETUPCMD for the Intune app: CCMSETUPCMD=\"CCMHOSTNAME=GraniteFalls.contoso.com/CCM_Proxy_MutualAuth/72057594037927939 SMSSITECODE=ABC AADCLIENTAPPID=",
-        "Done, except the 2 step(s) above.",
+        "Done, except the 1 step(s) above.",
     ] {
         assert!(out.contains(line), "missing {line:?} in:\n{out}");
     }
@@ -187,6 +190,8 @@ fn the_site_changes_of_a_fresh_plan_as_powershell_hold_no_secret() {
         "Set-CMManagementPoint ",
         "Set-CMClientSettingCloudService -DefaultSetting",
         "Set-CMClientSettingClientPolicy -DefaultSetting",
+        "New-CMDeviceCollection -Name 'Co-management pilot'",
+        "New-CMCoManagementPolicy ",
     ] {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }
