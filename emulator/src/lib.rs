@@ -230,6 +230,8 @@ pub struct EmulatorHandle {
     owned_log_dir: bool,
     dns: Option<dns_server::DnsServer>,
     dns_addr: std::net::SocketAddr,
+    /// The shared state, for test support only (`set_site_build`).
+    state: app::Shared,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -272,6 +274,17 @@ impl EmulatorHandle {
             Some(dns) => dns.put_public_ip(name, fqdn, ip).map_err(|e| e.0),
             None => Err("the emulator has stopped".into()),
         }
+    }
+    /// Test support: make the emulated site an older (or newer) build, as a site that
+    /// has not been updated is, so version-dependent behaviour can be tested. Sets
+    /// `SMS_Site.BuildNumber` and `Version` (`5.00.{build}.1000`). Not an API of any
+    /// Microsoft service.
+    #[doc(hidden)]
+    pub fn set_site_build(&self, build: u32) -> Result<(), String> {
+        self.state
+            .store
+            .write(|db| adminservice::site::set_build(db, build))
+            .map_err(|e| e.0)
     }
     /// Every request answered so far (oldest first), except the emulator's own debug
     /// routes. Also served as JSON at `GET /_emulator/requests`.
@@ -399,7 +412,7 @@ pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorErr
         .faults
         .clone()
         .map(|f| Arc::new(faults::Faults::new(f)));
-    let router = app::router(state, faults, config.latency);
+    let router = app::router(state.clone(), faults, config.latency);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone().into_bytes());
     let task = server::spawn(listener, router, tls.map(|t| t.server_config), rx);
@@ -412,6 +425,7 @@ pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorErr
         owned_log_dir,
         dns_addr: dns.addr(),
         dns: Some(dns),
+        state,
         shutdown: Some(tx),
         task: Some(task),
     })

@@ -349,3 +349,43 @@ fn two_runs_at_once_make_one_collection() {
     assert_eq!(colls, (1, 3));
     assert_eq!(policies, 1);
 }
+
+/// A site not updated since 2107 gets the 1906–2107 co-management wizard's policy, with
+/// the same cmdlets; a site older than 1906 is refused before any write.
+#[test]
+fn the_1906_to_2107_line_and_a_site_too_old() {
+    let lab = Lab::new();
+    lab.emu().set_site_build(9058).unwrap(); // 2107
+    let run = lab.run(Mode::Apply);
+    let s = format!("{SERVER}{COLLECTION}{ENABLE}[cm.product_line, cm.site_build, cm.policy]");
+    let out: rhai::Array = ok(run.engine.eval(&s));
+    assert_eq!(out[0].to_string(), "co-management (1906-2107)");
+    assert_eq!(out[1].as_int().unwrap(), 9058);
+    assert_eq!(out[2].to_string(), "CoMgmtSettingsProd");
+    let ps: Vec<String> = run
+        .output
+        .changes
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.equivalent.as_ref().map(|e| e.command.clone()))
+        .collect();
+    assert!(
+        ps.iter()
+            .any(|c| c.starts_with("New-CMCoManagementPolicy ")),
+        "{ps:?}"
+    );
+    let status: i64 = ok(run.engine.eval("comanage::status().co_managed"));
+    assert!(status > 0, "devices enroll on the older line too");
+
+    let old = Lab::new();
+    old.emu().set_site_build(8790).unwrap(); // 1902
+    let why = refused(&old, &format!("{SERVER}{COLLECTION}{ENABLE}"));
+    assert!(why.contains("older than 1906"), "{why}");
+    assert!(
+        !admin_writes(&old)
+            .iter()
+            .any(|(_, p)| p.contains("SMS_ConfigurationPolicy")),
+        "nothing written for the policy"
+    );
+}

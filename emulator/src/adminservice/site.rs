@@ -88,6 +88,19 @@ fn site() -> Value {
     })
 }
 
+/// Make the site build `build` (test support: `EmulatorHandle::set_site_build`).
+pub fn set_build(db: &Db<'_>, build: u32) -> Result<(), StoreError> {
+    let collection = SMS_SITE.collection();
+    let mut s = db.get(&collection, SITE_CODE)?.unwrap_or_else(site);
+    s["BuildNumber"] = json!(build);
+    s["Version"] = json!(format!("5.00.{build}.1000"));
+    s["_etag"] = json!(s["_etag"].as_i64().unwrap_or(0) + 1);
+    match db.get(&collection, SITE_CODE)? {
+        Some(_) => db.update(&collection, SITE_CODE, &s),
+        None => db.insert(&collection, SITE_CODE, &s),
+    }
+}
+
 /// One embedded property (`SMS_EmbeddedProperty`: PropertyName, Value, Value1, Value2).
 fn prop(name: &str, value: i64, value1: &str) -> Value {
     json!({"PropertyName": name, "Value": value, "Value1": value1, "Value2": ""})
