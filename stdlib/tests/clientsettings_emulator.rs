@@ -5,10 +5,9 @@
 
 mod common;
 
-use comgmt_emulator::Surface;
 use comgmt_stdlib::change::{Action, Shell};
 use comgmt_stdlib::Mode;
-use common::{changes, Lab};
+use common::{changes, ok, Lab};
 
 /// The AdminService takes a token for the server app (as through a CMG).
 const SERVER_APP: &str = r#"entra::server_app(#{ display_name: "Cloud Management web app" });"#;
@@ -33,22 +32,6 @@ let s = clientsettings::cloud_services(s, #{ enable_cmg: true });
 let again = clientsettings::client_policy(s, #{ polling_minutes: 30 });
 [again.type, again.description, again.client_policy.polling_minutes, again.cloud_services.enable_cmg, again.priority]
 "#;
-
-fn ok<T>(r: Result<T, Box<rhai::EvalAltResult>>) -> T {
-    r.unwrap_or_else(|e| match comgmt_stdlib::error::find_module_error(&e) {
-        Some(m) => panic!("{} [{:?}] hint: {:?}", m.message, m.kind, m.hint),
-        None => panic!("{e}"),
-    })
-}
-
-fn admin_writes(lab: &Lab) -> Vec<(String, String)> {
-    lab.emu()
-        .requests()
-        .into_iter()
-        .filter(|r| r.surface == Surface::AdminService && r.write)
-        .map(|r| (r.method, r.path))
-        .collect()
-}
 
 /// A lab whose server app exists, so the AdminService answers.
 fn lab() -> Lab {
@@ -90,7 +73,7 @@ fn the_tutorial_settings_apply_once() {
         [Action::Update, Action::Update],
         "{c:?}"
     );
-    let writes = admin_writes(&lab);
+    let writes = lab.admin_writes();
     assert_eq!(writes.len(), 2, "{writes:?}");
     assert!(writes
         .iter()
@@ -99,7 +82,7 @@ fn the_tutorial_settings_apply_once() {
     // A second run changes nothing and sends nothing.
     let (_, c) = eval(&lab, Mode::Apply, TUTORIAL);
     assert!(c.iter().all(|(a, _, _)| *a == Action::Unchanged), "{c:?}");
-    assert_eq!(admin_writes(&lab).len(), 2);
+    assert_eq!(lab.admin_writes().len(), 2);
 }
 
 #[test]
@@ -155,12 +138,12 @@ fn custom_settings_are_made_configured_and_left_alone_on_a_rerun() {
 #[test]
 fn a_plan_writes_nothing_and_shows_fields_and_cmdlets() {
     let lab = lab();
-    let before = admin_writes(&lab).len();
+    let before = lab.admin_writes().len();
     let run = lab.run(Mode::Plan);
     let _ = ok(run
         .engine
         .eval::<rhai::Dynamic>(&format!("{TUTORIAL}; {CUSTOM}")));
-    assert_eq!(admin_writes(&lab).len(), before);
+    assert_eq!(lab.admin_writes().len(), before);
     let recorded = run.output.changes.lock().unwrap().clone();
     let cloud = recorded
         .iter()
@@ -203,7 +186,7 @@ fn a_plan_on_a_fresh_tenant_shows_the_default_settings_as_an_update() {
     let _ = ok(run
         .engine
         .eval::<rhai::Dynamic>(&format!("{SERVER_APP} {DEFAULT_ONLY}")));
-    assert!(admin_writes(&lab).is_empty());
+    assert!(lab.admin_writes().is_empty());
     let c = changes(&run);
     let settings: Vec<_> = c
         .iter()
@@ -219,7 +202,7 @@ fn a_plan_on_a_fresh_tenant_shows_the_default_settings_as_an_update() {
 #[test]
 fn user_policy_from_the_internet_needs_user_policy_and_polling_has_a_range() {
     let lab = lab();
-    let before = admin_writes(&lab).len();
+    let before = lab.admin_writes().len();
     let run = lab.run(Mode::Apply);
     for (script, says) in [
         (
@@ -257,35 +240,14 @@ fn user_policy_from_the_internet_needs_user_policy_and_polling_has_a_range() {
         assert!(text.contains(says), "{script}: {text}");
     }
     // Only the one allowed change was written.
-    assert_eq!(admin_writes(&lab).len(), before + 1);
+    assert_eq!(lab.admin_writes().len(), before + 1);
 }
 
 #[test]
 fn two_runs_at_once_make_one_custom_settings_object() {
     let lab = lab();
-    let runs: Vec<_> = (0..2).map(|_| lab.run(Mode::Apply)).collect();
     let s = r#"clientsettings::ensure("CMG pilot devices", #{ type: "device" }).name"#;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = runs
-            .iter()
-            .map(|r| {
-                scope.spawn(|| {
-                    r.engine
-                        .eval::<rhai::Dynamic>(s)
-                        .map(|_| ())
-                        .map_err(|e| e.to_string())
-                })
-            })
-            .collect();
-        for h in handles {
-            h.join().unwrap().unwrap();
-        }
-    });
-    let run = lab.run(Mode::Plan);
-    let cloud = run.cloud.clone();
-    let rows = lab.block_on(async move {
-        let a = cloud.admin_service().unwrap();
-        a.list("wmi/SMS_ClientSettings", &[]).await.unwrap()
-    });
+    lab.run_at_once(2, s);
+    let rows = lab.admin_rows("wmi/SMS_ClientSettings");
     assert_eq!(rows.len(), 1, "{rows:?}");
 }

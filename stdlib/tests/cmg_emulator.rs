@@ -9,7 +9,7 @@ use comgmt_emulator::{EmulatorConfig, FaultSpec, Surface};
 use comgmt_stdlib::change::Action;
 use comgmt_stdlib::error::find_module_error;
 use comgmt_stdlib::Mode;
-use common::{changes, Lab};
+use common::{changes, ok, Lab};
 use std::time::Duration;
 
 /// Everything a CMG needs, for the service name `cn`.
@@ -47,26 +47,9 @@ fn fast() -> EmulatorConfig {
     }
 }
 
-fn ok<T>(r: Result<T, Box<rhai::EvalAltResult>>) -> T {
-    r.unwrap_or_else(|e| match find_module_error(&e) {
-        Some(m) => panic!("{} [{:?}] hint: {:?}", m.message, m.kind, m.hint),
-        None => panic!("{e}"),
-    })
-}
-
 fn err_of(r: Result<rhai::Dynamic, Box<rhai::EvalAltResult>>) -> comgmt_stdlib::error::ModuleError {
     let e = r.expect_err("the call should fail");
     find_module_error(&e).unwrap_or_else(|| panic!("not a module error: {e}"))
-}
-
-/// Requests that could change state on `surface`: (method, path).
-fn writes(lab: &Lab, surface: Surface) -> Vec<(String, String)> {
-    lab.emu()
-        .requests()
-        .into_iter()
-        .filter(|r| r.surface == surface && r.write)
-        .map(|r| (r.method, r.path))
-        .collect()
 }
 
 /// An ARM resource as the emulator's own ARM API answers it.
@@ -137,8 +120,8 @@ fn the_cmg_is_created_through_the_site_and_lands_in_azure() {
 
     // A second run changes nothing.
     let before = (
-        writes(&lab, Surface::AdminService).len(),
-        writes(&lab, Surface::Arm).len(),
+        lab.writes(Surface::AdminService).len(),
+        lab.writes(Surface::Arm).len(),
     );
     let again = lab.run(Mode::Apply);
     let _ = ok(again
@@ -152,8 +135,8 @@ fn the_cmg_is_created_through_the_site_and_lands_in_azure() {
     assert_eq!(
         before,
         (
-            writes(&lab, Surface::AdminService).len(),
-            writes(&lab, Surface::Arm).len()
+            lab.writes(Surface::AdminService).len(),
+            lab.writes(Surface::Arm).len()
         )
     );
 
@@ -218,14 +201,14 @@ let crt = cert::lab_ca(#{ name: "Test Lab", out: "certs/ca" }).issue(req);
 let pfx = cert::export_pfx(crt, #{ out: "certs/lower.pfx", password: "pfx-pass-3" });
 cmg::get("GraniteFalls.contoso.com").replace_certificate(pfx, "pfx-pass-3")
 "#;
-    let before = writes(&lab, Surface::AdminService).len();
+    let before = lab.writes(Surface::AdminService).len();
     let e = err_of(
         lab.run(Mode::Apply)
             .engine
             .eval::<rhai::Dynamic>(wrong_case),
     );
     assert!(e.message.contains("differs in case"), "{}", e.message);
-    assert_eq!(writes(&lab, Surface::AdminService).len(), before);
+    assert_eq!(lab.writes(Surface::AdminService).len(), before);
 }
 
 #[test]
@@ -242,12 +225,14 @@ fn a_taken_prefix_stops_the_run_before_anything_is_created() {
         e.message
     );
     assert!(e.message.contains("dns_label"), "{}", e.message);
-    let cmg_writes: Vec<_> = writes(&lab, Surface::AdminService)
+    let cmg_writes: Vec<_> = lab
+        .writes(Surface::AdminService)
         .into_iter()
         .filter(|(_, p)| p.contains("SMS_AzureService"))
         .collect();
     assert!(cmg_writes.is_empty(), "{cmg_writes:?}");
-    assert!(!writes(&lab, Surface::Arm)
+    assert!(!lab
+        .writes(Surface::Arm)
         .iter()
         .any(|(_, p)| p.contains("deployments")));
 }
@@ -272,10 +257,11 @@ fn bad_input_is_refused_before_any_write() {
     ];
     for (opts, want) in cases {
         let s = setup_with("GraniteFalls.contoso.com", opts);
-        let before = writes(&lab, Surface::AdminService).len();
+        let before = lab.writes(Surface::AdminService).len();
         let e = err_of(lab.run(Mode::Apply).engine.eval::<rhai::Dynamic>(&s));
         assert!(e.message.contains(want), "{opts}: {}", e.message);
-        let after: Vec<_> = writes(&lab, Surface::AdminService)
+        let after: Vec<_> = lab
+            .writes(Surface::AdminService)
             .into_iter()
             .skip(before)
             .filter(|(_, p)| p.contains("SMS_AzureService"))
@@ -284,7 +270,7 @@ fn bad_input_is_refused_before_any_write() {
     }
     // A CN in Azure's own domain cannot be a public certificate's name: refused at the
     // request already, before a CMG could be asked for.
-    let before = writes(&lab, Surface::AdminService).len();
+    let before = lab.writes(Surface::AdminService).len();
     let e = err_of(
         lab.run(Mode::Apply)
             .engine
@@ -296,7 +282,7 @@ fn bad_input_is_refused_before_any_write() {
         "{}",
         e.message
     );
-    assert_eq!(writes(&lab, Surface::AdminService).len(), before);
+    assert_eq!(lab.writes(Surface::AdminService).len(), before);
 }
 
 #[test]
@@ -365,9 +351,9 @@ fn a_plan_sends_no_write() {
         .engine
         .eval::<String>(&(setup("GraniteFalls.contoso.com", 1) + "gw.deployment_name")));
     assert_eq!(state, "GraniteFalls.westus.cloudapp.azure.com");
-    assert!(writes(&lab, Surface::AdminService).is_empty());
-    assert!(writes(&lab, Surface::Arm).is_empty());
-    assert!(writes(&lab, Surface::Graph).is_empty());
+    assert!(lab.writes(Surface::AdminService).is_empty());
+    assert!(lab.writes(Surface::Arm).is_empty());
+    assert!(lab.writes(Surface::Graph).is_empty());
 }
 
 #[test]
@@ -407,7 +393,8 @@ fn unregistered_providers_stop_the_cmg_before_any_write() {
         e.message
     );
     assert!(e.hint.unwrap_or_default().contains("azure::providers()"));
-    assert!(!writes(&lab, Surface::AdminService)
+    assert!(!lab
+        .writes(Surface::AdminService)
         .iter()
         .any(|(_, p)| p.contains("SMS_AzureService")));
 }

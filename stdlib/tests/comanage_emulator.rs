@@ -4,10 +4,9 @@
 
 mod common;
 
-use comgmt_emulator::Surface;
 use comgmt_stdlib::change::{Action, Shell};
 use comgmt_stdlib::Mode;
-use common::{changes, Lab};
+use common::{changes, ok, Lab};
 
 /// The AdminService takes a token for the server app (as through a CMG).
 const SERVER: &str = r#"entra::server_app(#{ display_name: "Cloud Management web app" });"#;
@@ -33,13 +32,6 @@ let cm = comanage::enable(#{
 });
 "#;
 
-fn ok<T>(r: Result<T, Box<rhai::EvalAltResult>>) -> T {
-    r.unwrap_or_else(|e| match comgmt_stdlib::error::find_module_error(&e) {
-        Some(m) => panic!("{} [{:?}] hint: {:?}", m.message, m.kind, m.hint),
-        None => panic!("{e}"),
-    })
-}
-
 /// The module error's message (and hint) of a script that must fail.
 fn refused(lab: &Lab, script: &str) -> String {
     let run = lab.run(Mode::Apply);
@@ -51,15 +43,6 @@ fn refused(lab: &Lab, script: &str) -> String {
         Some(m) => format!("{} | {}", m.message, m.hint.clone().unwrap_or_default()),
         None => e.to_string(),
     }
-}
-
-fn admin_writes(lab: &Lab) -> Vec<(String, String)> {
-    lab.emu()
-        .requests()
-        .into_iter()
-        .filter(|r| r.surface == Surface::AdminService && r.write)
-        .map(|r| (r.method, r.path))
-        .collect()
 }
 
 fn apply(lab: &Lab, script: &str) -> (rhai::Array, Vec<(Action, String, String)>) {
@@ -87,7 +70,7 @@ fn a_collection_with_its_rules_and_a_second_run_changes_nothing() {
     let made = comanage_changes(&c);
     assert_eq!(made.len(), 4, "{made:?}");
     assert!(made.iter().all(|(a, _, _)| *a == Action::Create));
-    let writes = admin_writes(&lab);
+    let writes = lab.admin_writes();
     assert_eq!(writes.len(), 4, "{writes:?}");
     assert!(
         writes
@@ -105,7 +88,7 @@ fn a_collection_with_its_rules_and_a_second_run_changes_nothing() {
             .all(|(a, _, _)| *a == Action::Unchanged),
         "{c:?}"
     );
-    assert_eq!(admin_writes(&lab).len(), 4, "the second run wrote");
+    assert_eq!(lab.admin_writes().len(), 4, "the second run wrote");
 
     // A changed query is replaced: one delete and one add.
     let changed = script.replace("LAB-WS1%", "LAB-WS2%");
@@ -153,13 +136,13 @@ fn enable_counts_and_a_second_run_changes_nothing() {
         .iter()
         .any(|(a, o, _)| *a == Action::Create && o == "co-management policy"));
 
-    let writes = admin_writes(&lab).len();
+    let writes = lab.admin_writes().len();
     let (out, c) = apply(&lab, &script);
     assert!(!out[3].as_bool().unwrap(), "changed on the second run");
     assert!(comanage_changes(&c)
         .iter()
         .all(|(a, _, _)| *a == Action::Unchanged));
-    assert_eq!(admin_writes(&lab).len(), writes);
+    assert_eq!(lab.admin_writes().len(), writes);
 
     // Moving a workload changes the policy, and only it.
     let (_, c) = apply(
@@ -239,7 +222,7 @@ fn refusals_come_before_any_write() {
         let msg = refused(&lab, &format!("{SERVER}{script}"));
         assert!(msg.contains(expected), "{script}: {msg}");
     }
-    assert!(admin_writes(&lab).is_empty(), "{:?}", admin_writes(&lab));
+    assert!(lab.admin_writes().is_empty(), "{:?}", lab.admin_writes());
 }
 
 #[test]
@@ -252,7 +235,7 @@ fn a_plan_writes_nothing_and_shows_the_cmdlets() {
         .engine
         .eval(&format!("{SERVER}{COLLECTION}{ENABLE}[c.id, cm.policy]")));
     assert!(out[0].is_unit(), "unknown before apply: {out:?}");
-    assert!(admin_writes(&lab).is_empty());
+    assert!(lab.admin_writes().is_empty());
     let recorded = run.output.changes.lock().unwrap().clone();
     let ps: Vec<String> = recorded
         .iter()
@@ -285,7 +268,7 @@ fn a_plan_limits_by_a_collection_it_creates() {
     let run = lab.run(Mode::Plan);
     let out: String = ok(run.engine.eval(&script));
     assert_eq!(out, "Co-management pilot");
-    assert!(admin_writes(&lab).is_empty());
+    assert!(lab.admin_writes().is_empty());
     // By name, the same plan is refused: the site has no such collection yet.
     let by_name = script.replace("limiting: c", "limiting: \"Co-management pilot\"");
     let run = lab.run(Mode::Plan);
@@ -306,26 +289,8 @@ fn two_runs_at_once_make_one_collection() {
     let lab = Lab::new();
     let prep = lab.run(Mode::Apply);
     let _ = ok(prep.engine.eval::<rhai::Dynamic>(SERVER));
-    let runs: Vec<_> = (0..2).map(|_| lab.run(Mode::Apply)).collect();
     let s = format!("{SERVER}{COLLECTION}{ENABLE}c.id");
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = runs
-            .iter()
-            .map(|r| {
-                scope.spawn(|| {
-                    r.engine.eval::<rhai::Dynamic>(&s).map(|_| ()).map_err(|e| {
-                        match comgmt_stdlib::error::find_module_error(&e) {
-                            Some(m) => format!("{} [{:?}] {:?}", m.message, m.kind, m.hint),
-                            None => e.to_string(),
-                        }
-                    })
-                })
-            })
-            .collect();
-        for h in handles {
-            h.join().unwrap().unwrap();
-        }
-    });
+    lab.run_at_once(2, &s);
     let run = lab.run(Mode::Plan);
     let cloud = run.cloud.clone();
     let (colls, policies) = lab.block_on(async move {
@@ -383,7 +348,7 @@ fn the_1906_to_2107_line_and_a_site_too_old() {
     let why = refused(&old, &format!("{SERVER}{COLLECTION}{ENABLE}"));
     assert!(why.contains("older than 1906"), "{why}");
     assert!(
-        !admin_writes(&old)
+        !old.admin_writes()
             .iter()
             .any(|(_, p)| p.contains("SMS_ConfigurationPolicy")),
         "nothing written for the policy"

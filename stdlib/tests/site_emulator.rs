@@ -5,10 +5,9 @@
 
 mod common;
 
-use comgmt_emulator::Surface;
 use comgmt_stdlib::change::{Action, Shell};
 use comgmt_stdlib::Mode;
-use common::{changes, Lab};
+use common::{changes, ok, Lab};
 
 const APPS: &str = r#"
 let server = entra::server_app(#{ display_name: "Cloud Management web app" });
@@ -26,26 +25,8 @@ let svc = site::azure_service(#{
 });
 "#;
 
-/// The value, or a panic that says what the module error was.
-fn ok<T>(r: Result<T, Box<rhai::EvalAltResult>>) -> T {
-    r.unwrap_or_else(|e| match comgmt_stdlib::error::find_module_error(&e) {
-        Some(m) => panic!("{} [{:?}] hint: {:?}", m.message, m.kind, m.hint),
-        None => panic!("{e}"),
-    })
-}
-
 fn script(extra: &str) -> String {
     format!("{APPS}{SERVICE}{extra}")
-}
-
-/// AdminService requests that could change state.
-fn admin_writes(lab: &Lab) -> Vec<(String, String)> {
-    lab.emu()
-        .requests()
-        .into_iter()
-        .filter(|r| r.surface == Surface::AdminService && r.write)
-        .map(|r| (r.method, r.path))
-        .collect()
 }
 
 #[test]
@@ -100,7 +81,7 @@ fn imports_the_apps_runs_discovery_and_a_second_run_changes_nothing() {
     );
 
     // Again: nothing changes, and the last discovery stands.
-    let before = admin_writes(&lab).len();
+    let before = lab.admin_writes().len();
     let again = lab.run(Mode::Apply);
     let out2 = ok(again.engine.eval::<rhai::Array>(&s));
     assert_eq!(out2[3].as_int().unwrap(), 25);
@@ -110,14 +91,14 @@ fn imports_the_apps_runs_discovery_and_a_second_run_changes_nothing() {
         .filter(|(a, _, _)| *a != Action::Unchanged)
         .collect();
     assert!(changed.is_empty(), "{changed:?}");
-    assert_eq!(admin_writes(&lab).len(), before, "no write on a re-run");
+    assert_eq!(lab.admin_writes().len(), before, "no write on a re-run");
     // force starts one anyway.
     let forced = lab.run(Mode::Apply);
     let d: rhai::Dynamic = ok(forced.engine.eval(&script(
         "site::run_discovery(svc, \"user\", #{ force: true, timeout: 60 }).status",
     )));
     assert_eq!(d.to_string(), "Succeeded");
-    let after: Vec<_> = admin_writes(&lab).into_iter().skip(before).collect();
+    let after: Vec<_> = lab.admin_writes().into_iter().skip(before).collect();
     assert_eq!(after.len(), 1, "only the discovery trigger: {after:?}");
     assert!(
         after[0].1.ends_with("/AdminService.RunUserDiscovery"),
@@ -144,7 +125,7 @@ fn a_plan_writes_nothing_and_shows_the_cmdlets() {
     let _ = ok(run
         .engine
         .eval::<rhai::Dynamic>(&script("site::run_discovery(svc, \"user\")")));
-    assert!(admin_writes(&lab).is_empty());
+    assert!(lab.admin_writes().is_empty());
     let recorded = run.output.changes.lock().unwrap().clone();
     let ps: Vec<String> = recorded
         .iter()
@@ -200,35 +181,9 @@ fn two_runs_at_once_make_one_of_each_row() {
     let lab = Lab::new();
     let prep = lab.run(Mode::Apply);
     let _ = ok(prep.engine.eval::<rhai::Dynamic>(APPS));
-    let runs: Vec<_> = (0..2).map(|_| lab.run(Mode::Apply)).collect();
     let s = script("svc.name");
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = runs
-            .iter()
-            .map(|r| {
-                scope.spawn(|| {
-                    r.engine.eval::<rhai::Dynamic>(&s).map(|_| ()).map_err(|e| {
-                        match comgmt_stdlib::error::find_module_error(&e) {
-                            Some(m) => format!("{} [{:?}] {:?}", m.message, m.kind, m.hint),
-                            None => e.to_string(),
-                        }
-                    })
-                })
-            })
-            .collect();
-        for h in handles {
-            h.join().unwrap().unwrap();
-        }
-    });
-    let rows = |class: &str| {
-        let run = lab.run(Mode::Plan);
-        let cloud = run.cloud.clone();
-        let admin = lab.block_on(async move {
-            let a = cloud.admin_service().unwrap();
-            a.list(&format!("wmi/{class}"), &[]).await.unwrap()
-        });
-        admin.len()
-    };
+    lab.run_at_once(2, &s);
+    let rows = |class: &str| lab.admin_rows(&format!("wmi/{class}")).len();
     assert_eq!(rows("SMS_AAD_Tenant_Ex"), 1);
     assert_eq!(rows("SMS_AAD_Application_Ex"), 2);
     assert_eq!(rows("SMS_Azure_CloudService"), 1);
@@ -251,7 +206,7 @@ fn bad_options_fail_before_any_request() {
         let s = format!(
             "{APPS}site::azure_service(#{{ name: \"x\", server: server, client: client, secret: secret, {opts} }})"
         );
-        let before = admin_writes(&lab).len();
+        let before = lab.admin_writes().len();
         let err = lab
             .run(Mode::Apply)
             .engine
@@ -259,7 +214,7 @@ fn bad_options_fail_before_any_request() {
             .unwrap_err();
         let m = comgmt_stdlib::error::find_module_error(&err).unwrap();
         assert!(m.message.contains(want), "{opts}: {}", m.message);
-        assert_eq!(admin_writes(&lab).len(), before, "{opts}");
+        assert_eq!(lab.admin_writes().len(), before, "{opts}");
     }
     let err = lab
         .run(Mode::Apply)

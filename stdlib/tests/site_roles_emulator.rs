@@ -7,12 +7,12 @@
 
 mod common;
 
-use comgmt_emulator::{EmulatorConfig, Surface};
+use comgmt_emulator::EmulatorConfig;
 use comgmt_stdlib::change::Action;
 use comgmt_stdlib::error::{find_module_error, ErrorKind, ModuleError};
 use comgmt_stdlib::testing::TestRun;
 use comgmt_stdlib::Mode;
-use common::{changes, Lab};
+use common::{changes, ok, Lab};
 use std::time::Duration;
 
 /// The AdminService takes a token for the server app: it must exist first.
@@ -21,25 +21,9 @@ const EHTTP: &str =
     "site::set_communication(#{ client_communication: \"https_or_http\", use_configmgr_certificates: true })";
 const ALLOW: &str = "site::management_point(#{ allow_cmg_traffic: true })";
 
-fn ok<T>(r: Result<T, Box<rhai::EvalAltResult>>) -> T {
-    r.unwrap_or_else(|e| match find_module_error(&e) {
-        Some(m) => panic!("{} [{:?}] hint: {:?}", m.message, m.kind, m.hint),
-        None => panic!("{e}"),
-    })
-}
-
 fn err_of(r: Result<rhai::Dynamic, Box<rhai::EvalAltResult>>) -> ModuleError {
     let e = r.expect_err("the call should fail");
     find_module_error(&e).unwrap_or_else(|| panic!("not a module error: {e}"))
-}
-
-fn admin_writes(lab: &Lab) -> Vec<(String, String)> {
-    lab.emu()
-        .requests()
-        .into_iter()
-        .filter(|r| r.surface == Surface::AdminService && r.write)
-        .map(|r| (r.method, r.path))
-        .collect()
 }
 
 /// The PowerShell lines of the changes a run reported.
@@ -67,7 +51,7 @@ fn cmg_traffic_on_an_http_mp_is_refused_with_the_fix_then_allowed_after_enhanced
     let lab = Lab::new();
     let run = lab.run(Mode::Apply);
     ok(run.engine.run(APP));
-    let before = admin_writes(&lab).len();
+    let before = lab.admin_writes().len();
     let e = err_of(run.engine.eval::<rhai::Dynamic>(ALLOW));
     assert_eq!(e.kind, ErrorKind::Validation, "{}", e.message);
     assert!(
@@ -77,7 +61,7 @@ fn cmg_traffic_on_an_http_mp_is_refused_with_the_fix_then_allowed_after_enhanced
     );
     let hint = e.hint.unwrap_or_default();
     assert!(hint.contains("site::set_communication("), "{hint}");
-    assert_eq!(admin_writes(&lab).len(), before, "refused before any write");
+    assert_eq!(lab.admin_writes().len(), before, "refused before any write");
 
     let c: rhai::Array = ok(run.engine.eval(&format!(
         "let c = {EHTTP}; [c.iis_ssl_state, c.use_configmgr_certificates, c.client_communication, c.changed]"
@@ -99,23 +83,23 @@ fn cmg_traffic_on_an_http_mp_is_refused_with_the_fix_then_allowed_after_enhanced
         == "Set-CMManagementPoint -SiteSystemServerName 'CM01.comgmtlab.local' -SiteCode 'ABC' -EnableCloudGateway $true"), "{lines:?}");
 
     // A second run changes nothing and writes nothing.
-    let writes = admin_writes(&lab).len();
+    let writes = lab.admin_writes().len();
     let again = lab.run(Mode::Apply);
     let out: rhai::Array = ok(again.engine.eval(&format!(
         "{APP}[{EHTTP}.changed, {ALLOW}.changed, site::management_point(\"cm01.COMGMTLAB.local\", #{{ allow_cmg_traffic: true }}).changed]"
     )));
     assert!(out.iter().all(|c| !c.as_bool().unwrap()), "{out:?}");
-    assert_eq!(admin_writes(&lab).len(), writes);
+    assert_eq!(lab.admin_writes().len(), writes);
 }
 
 #[test]
 fn a_plan_that_turns_enhanced_http_on_plans_the_mp_and_writes_nothing() {
     let lab = Lab::new();
     ok(lab.run(Mode::Apply).engine.run(APP));
-    let before = admin_writes(&lab).len();
+    let before = lab.admin_writes().len();
     let plan = lab.run(Mode::Plan);
     ok(plan.engine.run(&format!("{EHTTP};\n{ALLOW};")));
-    assert_eq!(admin_writes(&lab).len(), before, "a plan writes nothing");
+    assert_eq!(lab.admin_writes().len(), before, "a plan writes nothing");
     let kinds = site_changes(&plan);
     assert_eq!(
         kinds,
@@ -246,13 +230,13 @@ fn the_connection_point_is_added_for_the_cmg_kept_on_a_rerun_and_removed() {
     assert!(lines.iter().any(|l| l == "Add-CMCloudManagementGatewayConnectionPoint -CloudManagementGatewayName 'GraniteFalls.contoso.com' -SiteSystemServerName 'CM01.comgmtlab.local' -SiteCode 'ABC'"), "{lines:?}");
 
     // Again, by service name: nothing changes.
-    let writes = admin_writes(&lab).len();
+    let writes = lab.admin_writes().len();
     let again = lab.run(Mode::Apply);
     let changed: bool = ok(again.engine.eval(&format!(
         "{APP}site::ensure_role(\"CM01.comgmtlab.local\", \"cmg_connection_point\", #{{ cmg: \"GraniteFalls.contoso.com\" }}).changed"
     )));
     assert!(!changed);
-    assert_eq!(admin_writes(&lab).len(), writes);
+    assert_eq!(lab.admin_writes().len(), writes);
 
     // A plan of the removal writes nothing; the removal then goes, once.
     let plan = lab.run(Mode::Plan);
@@ -260,7 +244,7 @@ fn the_connection_point_is_added_for_the_cmg_kept_on_a_rerun_and_removed() {
         .engine
         .eval(&format!("{APP}site::remove_role(\"cmg_connection_point\")")));
     assert!(planned);
-    assert_eq!(admin_writes(&lab).len(), writes);
+    assert_eq!(lab.admin_writes().len(), writes);
     assert!(cmdlets(&plan).iter().any(|l| l.starts_with("Remove-CMCloudManagementGatewayConnectionPoint -SiteSystemServerName 'CM01.comgmtlab.local' -SiteCode 'ABC'")));
     let rm = lab.run(Mode::Apply);
     let out: rhai::Array = ok(rm.engine.eval(&format!(
@@ -288,7 +272,7 @@ fn a_plan_that_cannot_read_the_site_yet_still_shows_each_change() {
             "{want:?} in {kinds:?}"
         );
     }
-    assert!(admin_writes(&lab).is_empty());
+    assert!(lab.admin_writes().is_empty());
 }
 
 #[test]

@@ -64,12 +64,53 @@ impl Lab {
 
     /// ARM requests answered so far that could change state: (method, path).
     pub fn arm_writes(&self) -> Vec<(String, String)> {
+        self.writes(Surface::Arm)
+    }
+
+    /// AdminService requests answered so far that could change state: (method, path).
+    pub fn admin_writes(&self) -> Vec<(String, String)> {
+        self.writes(Surface::AdminService)
+    }
+
+    /// Requests on `surface` answered so far that could change state: (method, path).
+    pub fn writes(&self, surface: Surface) -> Vec<(String, String)> {
         self.emu()
             .requests()
             .into_iter()
-            .filter(|r| r.surface == Surface::Arm && r.write)
+            .filter(|r| r.surface == surface && r.write)
             .map(|r| (r.method, r.path))
             .collect()
+    }
+
+    /// Run `script` in `n` apply runs at once (as several machines running one runbook);
+    /// panics with the module error of any run that fails.
+    pub fn run_at_once(&self, n: usize, script: &str) {
+        let runs: Vec<_> = (0..n).map(|_| self.run(Mode::Apply)).collect();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = runs
+                .iter()
+                .map(|r| scope.spawn(|| r.engine.eval::<rhai::Dynamic>(script).map(|_| ())))
+                .collect();
+            for h in handles {
+                ok(h.join().expect("a run panicked"));
+            }
+        });
+    }
+
+    /// Every row of an AdminService class (`wmi/SMS_Collection`), as the service lists it.
+    pub fn admin_rows(&self, class: &str) -> Vec<serde_json::Value> {
+        let run = self.run(Mode::Plan);
+        let cloud = run.cloud.clone();
+        let class = class.to_string();
+        self.block_on(async move {
+            let admin = cloud
+                .admin_service()
+                .expect("the target has an AdminService");
+            admin
+                .list(&class, &[])
+                .await
+                .expect("the AdminService lists the class")
+        })
     }
 
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
@@ -83,6 +124,14 @@ impl Drop for Lab {
             self.rt.block_on(h.shutdown());
         }
     }
+}
+
+/// The value, or a panic that says what the module error was (message, kind, hint).
+pub fn ok<T>(r: Result<T, Box<rhai::EvalAltResult>>) -> T {
+    r.unwrap_or_else(|e| match comgmt_stdlib::error::find_module_error(&e) {
+        Some(m) => panic!("{} [{:?}] hint: {:?}", m.message, m.kind, m.hint),
+        None => panic!("{e}"),
+    })
 }
 
 /// What a run reported: (action, kind of object, key), in order.
