@@ -8,7 +8,7 @@
 //! desired body, so it never reaches a plan, the journal or the output.
 
 use crate::change::{Equivalent, Known, Op, Outcome, Resource, ResourceId, Written};
-use crate::cloud::access::Writer;
+use crate::cloud::access::{AdminReader, Writer};
 use crate::context::Ctx;
 use crate::error::{ErrorKind, ModuleError, Result};
 use crate::secret::Secret;
@@ -87,16 +87,11 @@ impl WmiRow {
         }
     }
 
-    async fn find(&self, read: crate::cloud::access::AdminReader<'_>) -> Result<Option<Value>> {
-        let Some(value) = self.natural.1.value() else {
-            return Ok(None);
-        };
-        let filter = format!("{} eq '{}'", self.natural.0, value.replace('\'', "''"));
-        let mut rows = read.list(self.class, &[("$filter", &filter)]).await?;
-        // Two rows would mean a twin made outside this tool: use the oldest, as the
-        // console lists it first.
-        rows.sort_by_key(|r| r[self.key_prop].as_i64().unwrap_or(i64::MAX));
-        Ok(rows.into_iter().next())
+    async fn find(&self, read: AdminReader<'_>) -> Result<Option<Value>> {
+        match self.natural.1.value() {
+            Some(value) => find_row(read, self.class, self.natural.0, value, self.key_prop).await,
+            None => Ok(None),
+        }
     }
 
     /// What is sent: the body without derived properties, with the secrets.
@@ -200,6 +195,22 @@ impl Resource for WmiRow {
             },
         })
     }
+}
+
+/// The row of `class` whose unique property `prop` is `value`. Two rows would mean a twin
+/// made outside this tool: the oldest (lowest `key_prop`) is used, as the console lists
+/// it first.
+pub async fn find_row(
+    read: AdminReader<'_>,
+    class: &str,
+    prop: &str,
+    value: &str,
+    key_prop: &str,
+) -> Result<Option<Value>> {
+    let filter = format!("{prop} eq '{}'", value.replace('\'', "''"));
+    let mut rows = read.list(class, &[("$filter", &filter)]).await?;
+    rows.sort_by_key(|r| r[key_prop].as_i64().unwrap_or(i64::MAX));
+    Ok(rows.into_iter().next())
 }
 
 /// The properties of `body` that differ from `row`.

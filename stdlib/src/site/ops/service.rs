@@ -296,12 +296,9 @@ fn utc_now() -> time::PrimitiveDateTime {
 /// One row of `class` whose `prop` is `value`, the oldest when there are several.
 fn find(ctx: &Ctx, class: &str, prop: &str, value: Option<&String>) -> Result<Option<Value>> {
     let Some(value) = value else { return Ok(None) };
-    let filter = format!("{prop} eq '{}'", value.replace('\'', "''"));
     let admin = ctx.read().admin_service()?;
-    let rows = ctx.block_on(admin.list(class, &[("$filter", &filter)]));
-    let mut rows = super::read_or_plan(ctx, rows, Vec::new)?;
-    rows.sort_by_key(|r| r["ID"].as_i64().unwrap_or(i64::MAX));
-    Ok(rows.into_iter().next())
+    let row = ctx.block_on(super::row::find_row(admin, class, prop, value, "ID"));
+    super::read_or_plan(ctx, row, || None)
 }
 
 fn row_id(row: &Known<Value>) -> Known<i64> {
